@@ -1,0 +1,95 @@
+"""Located errors: ``file:line:col: error: message``, the source line and a caret."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_FILENAME = "<spec>"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based source range; ``end_column`` is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def point(line: int, column: int) -> "Span":
+        return Span(line, column, line, column + 1)
+
+
+def _source_line(source: str | None, line: int) -> str | None:
+    if not source or line < 1:
+        return None
+    lines = source.splitlines()
+    if line > len(lines):
+        return None
+    return lines[line - 1]
+
+
+def format_error(
+    message: str,
+    filename: str,
+    line: int | None,
+    column: int | None,
+    source: str | None,
+    end_column: int | None = None,
+) -> str:
+    """Render one diagnostic in the ``file:line:col: error: ...`` form."""
+    if line is None:
+        return f"{filename}: error: {message}"
+    if column is None:
+        return f"{filename}:{line}: error: {message}"
+    head = f"{filename}:{line}:{column}: error: {message}"
+    text = _source_line(source, line)
+    if text is None:
+        return head
+    text = text.expandtabs(1)
+    width = 1
+    if end_column is not None and end_column > column:
+        width = min(end_column - column, max(1, len(text) - column + 1))
+    caret = " " * (column - 1) + "^" + "~" * (width - 1)
+    return f"{head}\n    {text}\n    {caret}"
+
+
+class SpecError(ValueError):
+    """A problem in a spec or netlist, located at ``filename:line:column``.
+
+    ``str(err)`` is the full diagnostic; ``err.message`` is the bare message.
+    ``column`` is ``None`` for line-oriented formats.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        filename: str = DEFAULT_FILENAME,
+        line: int | None = None,
+        column: int | None = None,
+        source: str | None = None,
+        end_column: int | None = None,
+    ) -> None:
+        self.message = message
+        self.filename = filename
+        self.line = line
+        self.column = column
+        self.end_column = end_column
+        self.source = source
+        super().__init__(format_error(message, filename, line, column, source, end_column))
+
+    @classmethod
+    def at(cls, message: str, span: Span | None, filename: str, source: str | None) -> "SpecError":
+        if span is None:
+            return cls(message, filename=filename, source=source)
+        end = span.end_column if span.end_line == span.line else None
+        return cls(
+            message,
+            filename=filename,
+            line=span.line,
+            column=span.column,
+            source=source,
+            end_column=end,
+        )

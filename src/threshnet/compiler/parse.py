@@ -1,0 +1,308 @@
+"""Stage 1, parse: spec text to a checked :class:`Spec` with source spans.
+
+Lark's LALR parser runs the tree callbacks while it reduces, so building the
+AST never recurses, however deep the nesting.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Iterator
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .errors import DEFAULT_FILENAME, Span, SpecError
+from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
+
+_DESCRIBE_EXPECTED = {
+    "NAME": "a name",
+    "NUMBER": "0 or 1",
+    "NOT": "'~'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "EQUAL": "'='",
+    "AMPERSAND": "'&'",
+    "VBAR": "'|'",
+    "CIRCUMFLEX": "'^'",
+    "COMMA": "','",
+    "SEMICOLON": "';'",
+    "_NEWLINE": "end of line",
+    "$END": "end of input",
+    "INPUT": "'input'",
+    "OUTPUT": "'output'",
+}
+
+
+def _span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _join(a: Span | None, b: Span | None) -> Span | None:
+    if a is None or b is None:
+        return a or b
+    return Span(a.line, a.column, b.end_line, b.end_column)
+
+
+class _SpecError(Exception):
+    """Raised inside callbacks; turned into SpecError with the file name."""
+
+    def __init__(self, message: str, span: Span) -> None:
+        self.message, self.span = message, span
+
+
+@v_args(inline=True)
+class _Build(Transformer):
+    def name(self, tok: Token) -> Name:
+        return Name(str(tok), _span(tok))
+
+    def const(self, tok: Token) -> Const:
+        if tok.value not in ("0", "1"):
+            raise _SpecError(f"invalid constant '{tok.value}': only 0 and 1 are constants", _span(tok))
+        return Const(int(tok.value), _span(tok))
+
+    def paren(self, _l: Token, e: Expr, _r: Token) -> Expr:
+        return e
+
+    def not_(self, tok: Token, e: Expr) -> Not:
+        return Not(e, _join(_span(tok), e.span))
+
+    def and_(self, a: Expr, b: Expr) -> BinOp:
+        return BinOp(AND, a, b, _join(a.span, b.span))
+
+    def xor_(self, a: Expr, b: Expr) -> BinOp:
+        return BinOp(XOR, a, b, _join(a.span, b.span))
+
+    def or_(self, a: Expr, b: Expr) -> BinOp:
+        return BinOp(OR, a, b, _join(a.span, b.span))
+
+    def name_list(self, *toks: Token) -> list[Token]:
+        return list(toks)
+
+    def input_decl(self, _kw: Token, names: list[Token]) -> tuple[str, list[Token]]:
+        return ("input", names)
+
+    def output_decl(self, _kw: Token, names: list[Token]) -> tuple[str, list[Token]]:
+        return ("output", names)
+
+    def assign(self, target: Token, e: Expr) -> Assign:
+        return Assign(str(target), e, _span(target))
+
+    def start(self, *stmts: object) -> list[object]:
+        return list(stmts)
+
+
+class _ParenTracker:
+    """Post-lexer: drops newlines inside parentheses and remembers open ones."""
+
+    always_accept = ("_NEWLINE",)
+
+    def __init__(self) -> None:
+        self.open: list[Token] = []
+        self.last: Token | None = None
+        self.prev: Token | None = None
+
+    def process(self, stream: Iterable[Token]) -> Iterator[Token]:
+        self.open, self.last, self.prev = [], None, None
+        for tok in stream:
+            if tok.type == "LPAR":
+                self.open.append(tok)
+            elif tok.type == "RPAR" and self.open:
+                self.open.pop()
+            elif tok.type == "_NEWLINE" and self.open:
+                continue
+            self.prev, self.last = self.last, tok
+            yield tok
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> str:
+    return resources.files("threshnet.grammar").joinpath("spec.lark").read_text(encoding="utf-8")
+
+
+def _make_parser() -> tuple[Lark, _ParenTracker]:
+    tracker = _ParenTracker()
+    parser = Lark(
+        _grammar(),
+        parser="lalr",
+        lexer="basic",
+        transformer=_Build(),
+        postlex=tracker,
+        maybe_placeholders=False,
+    )
+    return parser, tracker
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of input"
+    if tok.type == "_NEWLINE":
+        return "end of line"
+    if tok.type == "NAME":
+        return f"name '{tok.value}'"
+    return f"'{tok.value}'"
+
+
+def _expected(expected: Iterable[str]) -> str:
+    words = sorted({_DESCRIBE_EXPECTED.get(t, t.lower()) for t in expected})
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _syntax_error(err: UnexpectedInput, tracker: _ParenTracker, filename: str, text: str) -> SpecError:
+    def at(message: str, line: int, column: int, width: int = 1) -> SpecError:
+        return SpecError(
+            message, filename=filename, line=line, column=column, source=text, end_column=column + width
+        )
+
+    if isinstance(err, UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        return at(f"unknown character {ch!r}", err.line, err.column)
+    assert isinstance(err, UnexpectedToken)
+    tok = err.token
+    expected = set(err.expected)
+    if not tracker.open:
+        expected.discard("RPAR")
+    if tok.type in ("INPUT", "OUTPUT") and "NAME" in expected:
+        return at(f"'{tok.value}' is a keyword and cannot be used as a name", tok.line, tok.column, len(tok.value))
+    prev = tracker.prev
+    if tok.type == "EQUAL" and prev is not None and prev.type in ("INPUT", "OUTPUT"):
+        return at(f"'{prev.value}' is a keyword and cannot be used as a name", prev.line, prev.column, len(prev.value))
+    if tracker.open and "RPAR" in expected and tok.type != "RPAR":
+        paren = tracker.open[-1]
+        return at(f"unclosed parenthesis: expected ')' before {_describe_token(tok)}", paren.line, paren.column)
+    if tok.type == "RPAR" and not tracker.open:
+        return at("unmatched ')'", tok.line, tok.column)
+    if tok.type == "$END":
+        line, column = _end_position(text)
+        return at(f"unexpected end of input; expected {_expected(expected)}", line, column)
+    width = max(1, len(tok.value)) if tok.type != "_NEWLINE" else 1
+    return at(f"unexpected {_describe_token(tok)}; expected {_expected(expected)}", tok.line, tok.column, width)
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
+    """Parse and check spec text; raise :class:`SpecError` on any problem."""
+    if not isinstance(text, str):
+        raise TypeError(f"spec text must be str, not {type(text).__name__}")
+    parser, tracker = _make_parser()
+    try:
+        stmts = parser.parse(text)
+    except _SpecError as e:
+        raise SpecError.at(e.message, e.span, filename, text) from None
+    except UnexpectedInput as e:
+        raise _syntax_error(e, tracker, filename, text) from None
+    except Exception as e:  # lark wraps callback errors in VisitError
+        inner = getattr(e, "orig_exc", None)
+        if isinstance(inner, _SpecError):
+            raise SpecError.at(inner.message, inner.span, filename, text) from None
+        raise
+    return analyze(stmts, filename, text)
+
+
+def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
+    """Check declarations and assignments and fix the port order."""
+
+    def fail(message: str, span: Span | None) -> SpecError:
+        return SpecError.at(message, span, filename, source)
+
+    declared_in: dict[str, Span] = {}
+    declared_out: dict[str, Span] = {}
+    saw_input_decl = False
+    assigns: list[Assign] = []
+    defined: dict[str, Assign] = {}
+    for st in stmts:
+        if isinstance(st, Assign):
+            if st.target in defined:
+                first = defined[st.target].span
+                where = f" (first assigned on line {first.line})" if first else ""
+                raise fail(f"'{st.target}' is assigned twice{where}", st.span)
+            defined[st.target] = st
+            assigns.append(st)
+            continue
+        kind, toks = st  # type: ignore[misc]
+        table = declared_in if kind == "input" else declared_out
+        saw_input_decl |= kind == "input"
+        for tok in toks:
+            if tok.value in table:
+                raise fail(f"{kind} '{tok.value}' is declared twice", _span(tok))
+            table[tok.value] = _span(tok)
+
+    for a in assigns:
+        if a.target in declared_in:
+            raise fail(f"cannot assign to input '{a.target}'", a.span)
+
+    first_read: dict[str, Name] = {}
+    for a in assigns:
+        for n in names_read(a.expr):
+            first_read.setdefault(n.id, n)
+
+    if saw_input_decl:
+        for name, node in first_read.items():
+            if name not in defined and name not in declared_in:
+                raise fail(f"undefined name '{name}' (not an input and never assigned)", node.span)
+        inputs = tuple(declared_in)
+    else:
+        inputs = tuple(n for n in first_read if n not in defined)
+    input_set = set(inputs)
+
+    for name, span in declared_out.items():
+        if name not in defined and name not in input_set:
+            raise fail(f"output '{name}' is declared but never defined", span)
+
+    _check_loops(assigns, defined, fail)
+
+    if declared_out:
+        outputs = tuple(declared_out)
+    else:
+        outputs = tuple(a.target for a in assigns if a.target not in first_read)
+    if not outputs:
+        if assigns:
+            raise fail("spec has no outputs: every assigned name is read by another statement; "
+                       "declare them with 'output'", None if not assigns else assigns[0].span)
+        raise SpecError("spec has no outputs", filename=filename, line=1, column=1, source=source)
+    return Spec(inputs=inputs, outputs=outputs, assignments=tuple(assigns), filename=filename, source=source)
+
+
+def _check_loops(assigns: list[Assign], defined: dict[str, Assign], fail) -> None:
+    """Iterative DFS over name dependencies; report the first cycle found."""
+    deps: dict[str, list[str]] = {}
+    for a in assigns:
+        seen: dict[str, None] = {}
+        for n in names_read(a.expr):
+            if n.id in defined:
+                seen.setdefault(n.id, None)
+        deps[a.target] = list(seen)
+    order = {a.target: i for i, a in enumerate(assigns)}
+    state: dict[str, int] = {}  # 1 = on stack, 2 = done
+    for a in assigns:
+        if a.target in state:
+            continue
+        path: list[str] = [a.target]
+        iters = [iter(deps[a.target])]
+        state[a.target] = 1
+        while path:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                iters.pop()
+                continue
+            s = state.get(nxt)
+            if s == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                start = min(cycle[:-1], key=lambda n: order[n])
+                i = cycle.index(start)
+                cycle = cycle[i:-1] + cycle[:i] + [start]
+                raise fail("combinational loop: " + " -> ".join(cycle), defined[start].span)
+            if s is None:
+                state[nxt] = 1
+                path.append(nxt)
+                iters.append(iter(deps[nxt]))
