@@ -1,9 +1,21 @@
-"""threshnet: compile boolean logic into exact, checked PyTorch networks."""
+"""threshnet: compile boolean logic into exact, checked PyTorch networks.
 
+>>> import threshnet
+>>> net = threshnet.compile("c1 = a0 & b0; c0 = a0 ^ b0")
+>>> threshnet.check(net, net.spec).ok
+True
+"""
+
+from .check import CheckReport, check
+from .compiler.compiling import compile
 from .compiler.errors import SpecError
 from .compiler.evaluate import evaluate, evaluate_batch
 from .compiler.parse import parse
 from .compiler.spec import Spec, render
+from .network import NetStats, Step, ThreshNet, load
 
-__all__ = ["Spec", "SpecError", "evaluate", "evaluate_batch", "parse", "render"]
+__all__ = [
+    "CheckReport", "NetStats", "Spec", "SpecError", "Step", "ThreshNet",
+    "check", "compile", "evaluate", "evaluate_batch", "load", "parse", "render",
+]
 __version__ = "0.1.0"

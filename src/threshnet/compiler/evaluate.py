@@ -58,7 +58,10 @@ def evaluate(spec: Spec | str, inputs: Mapping[str, int]) -> dict[str, int]:
 
 def evaluate_batch(spec: Spec, rows: Sequence[Sequence[int]] | np.ndarray) -> np.ndarray:
     """Outputs for many rows at once: ``(n_rows, n_inputs)`` 0/1 to ``(n_rows, n_outputs)`` uint8."""
-    arr = np.asarray(rows, dtype=np.uint8)
+    raw = np.asarray(rows)
+    if raw.size and not np.isin(raw, (0, 1)).all():
+        raise ValueError("rows must hold only 0 and 1")
+    arr = raw.astype(np.uint8)
     if arr.ndim != 2 or arr.shape[1] != len(spec.inputs):
         raise ValueError(f"rows must have shape (n, {len(spec.inputs)}), got {arr.shape}")
     n = arr.shape[0]

@@ -18,8 +18,8 @@ from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not,
 
 _DESCRIBE_EXPECTED = {
     "NAME": "a name",
-    "NUMBER": "0 or 1",
-    "NOT": "'~'",
+    "NUMBER": "a constant",
+    "NOT": "'~' or '!'",
     "LPAR": "'('",
     "RPAR": "')'",
     "EQUAL": "'='",
@@ -102,18 +102,28 @@ class _ParenTracker:
         self.open: list[Token] = []
         self.last: Token | None = None
         self.prev: Token | None = None
+        self.last_unmatched = False  # the last token was a ')' with no '(' open
 
     def process(self, stream: Iterable[Token]) -> Iterator[Token]:
         self.open, self.last, self.prev = [], None, None
         for tok in stream:
+            self.last_unmatched = False
             if tok.type == "LPAR":
                 self.open.append(tok)
-            elif tok.type == "RPAR" and self.open:
-                self.open.pop()
+            elif tok.type == "RPAR":
+                if self.open:
+                    self.open.pop()
+                else:
+                    self.last_unmatched = True
             elif tok.type == "_NEWLINE" and self.open:
                 continue
             self.prev, self.last = self.last, tok
             yield tok
+
+    def innermost_open(self) -> Token | None:
+        """The innermost '(' still open before the last token."""
+        stack = self.open[:-1] if self.last is not None and self.last.type == "LPAR" else self.open
+        return stack[-1] if stack else None
 
 
 @lru_cache(maxsize=1)
@@ -165,18 +175,20 @@ def _syntax_error(err: UnexpectedInput, tracker: _ParenTracker, filename: str, t
     assert isinstance(err, UnexpectedToken)
     tok = err.token
     expected = set(err.expected)
-    if not tracker.open:
-        expected.discard("RPAR")
     if tok.type in ("INPUT", "OUTPUT") and "NAME" in expected:
         return at(f"'{tok.value}' is a keyword and cannot be used as a name", tok.line, tok.column, len(tok.value))
     prev = tracker.prev
     if tok.type == "EQUAL" and prev is not None and prev.type in ("INPUT", "OUTPUT"):
         return at(f"'{prev.value}' is a keyword and cannot be used as a name", prev.line, prev.column, len(prev.value))
-    if tracker.open and "RPAR" in expected and tok.type != "RPAR":
-        paren = tracker.open[-1]
-        return at(f"unclosed parenthesis: expected ')' before {_describe_token(tok)}", paren.line, paren.column)
-    if tok.type == "RPAR" and not tracker.open:
+    if tok.type == "RPAR" and tracker.last_unmatched:
         return at("unmatched ')'", tok.line, tok.column)
+    paren = tracker.innermost_open()
+    if paren is None:
+        expected.discard("RPAR")
+    elif tok.type == "$END" or tok.line > paren.line:
+        return at(f"unclosed parenthesis: expected ')' before {_describe_token(tok)}", paren.line, paren.column)
+    else:  # inside parentheses a statement cannot end
+        expected -= {"_NEWLINE", "SEMICOLON", "$END"}
     if tok.type == "$END":
         line, column = _end_position(text)
         return at(f"unexpected end of input; expected {_expected(expected)}", line, column)
@@ -264,10 +276,7 @@ def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
         outputs = tuple(declared_out)
     else:
         outputs = tuple(a.target for a in assigns if a.target not in first_read)
-    if not outputs:
-        if assigns:
-            raise fail("spec has no outputs: every assigned name is read by another statement; "
-                       "declare them with 'output'", None if not assigns else assigns[0].span)
+    if not outputs:  # (with assignments, some name is unread unless there is a loop)
         raise SpecError("spec has no outputs", filename=filename, line=1, column=1, source=source)
     return Spec(inputs=inputs, outputs=outputs, assignments=tuple(assigns), filename=filename, source=source)
 

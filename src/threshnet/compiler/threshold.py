@@ -1,0 +1,189 @@
+"""Stage 3, threshold lowering: boolean gates to integer threshold gates.
+
+A threshold gate is ``[sum(w_i * x_i) >= t]`` with integer ``w`` and ``t``.
+
+* NOT never costs a gate: a reader of ``~x`` uses weight ``-w`` and
+  threshold ``t - w``, since ``w * (1 - x) = w - w * x``.
+* AND and OR of k literals are one gate each: ``[sum >= k]`` and ``[sum >= 1]``.
+* XOR of k operands starts in the "ladder" form: ``h_i = [sum >= i]`` for
+  i = 1..k and ``out = [h_1 - h_2 + h_3 - ... >= 1]``.  For k = 2 the ladder is
+  OR, AND, then ``[or - and >= 1]``.  Layering may switch an XOR to the
+  "even" form, ``out = [sum - 2 * (h_2 + h_4 + ...) >= 1]``, which drops the odd
+  rungs but reads the operands one layer later (see ``layering``).
+* Gates are hash-consed up to negation, so ``a | b`` and ``~a & ~b`` share
+  one gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+import networkx as nx
+
+from .keys import (
+    INPUTS, KIND, KIND_GATE, KIND_INPUT, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR,
+    OUTPUTS, ROLE, THRESHOLD, WEIGHT, XORS,
+)
+
+Lit = tuple[int, bool]  # (threshold node, negated)
+
+
+@dataclass(frozen=True)
+class XorForm:
+    """One XOR's gates: its output gate, its operands and its ladder rungs."""
+
+    out: int
+    out_neg: bool  # the out gate computes the negated parity
+    operands: tuple[Lit, ...]
+    rungs: tuple[Lit, ...]  # rungs[i] = [sum(operands) >= i + 1]
+    even: bool = False  # True once switched to the even form
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.g = nx.DiGraph()
+        self.table: dict[tuple, int] = {}
+
+    def input(self, name: str) -> int:
+        v = self.g.number_of_nodes()
+        self.g.add_node(v, **{KIND: KIND_INPUT, NAME: name})
+        return v
+
+    def gate(self, terms: Iterable[tuple[Lit, int]], const: int, role: str, name: str | None,
+             share: bool = True) -> Lit:
+        """The gate ``[sum(c * value(lit)) + const >= 0]``, shared when possible."""
+        weights, threshold = linear(terms, const)
+        key = (tuple(sorted(weights.items())), threshold)
+        neg = False
+        if share and key[0] and key[0][0][1] < 0:  # canonical form: first weight positive
+            key = (tuple((s, -w) for s, w in key[0]), 1 - threshold)
+            neg = True
+        if share and key in self.table:
+            return self.table[key], neg
+        v = self.g.number_of_nodes()
+        self.g.add_node(v, **{KIND: KIND_GATE, THRESHOLD: key[1], ROLE: role, NAME: name})
+        for s, w in key[0]:
+            self.g.add_edge(s, v, **{WEIGHT: w})
+        if share:
+            self.table[key] = v
+        return v, neg
+
+
+def linear(terms: Iterable[tuple[Lit, int]], const: int) -> tuple[dict[int, int], int]:
+    """Weights and threshold of ``[sum(c * lit) + const >= 0]`` over plain signals."""
+    weights: dict[int, int] = {}
+    for (s, neg), c in terms:
+        if neg:  # c * (1 - x) = c - c * x
+            const += c
+            c = -c
+        weights[s] = weights.get(s, 0) + c
+    return {s: w for s, w in weights.items() if w}, -const
+
+
+def set_fanins(g: nx.DiGraph, v: int, terms: Iterable[tuple[Lit, int]], const: int, negate: bool) -> None:
+    """Rewire gate ``v`` in place to ``[sum(c * lit) + const >= 0]``, negated if asked."""
+    weights, threshold = linear(terms, const)
+    if negate:
+        weights = {s: -w for s, w in weights.items()}
+        threshold = 1 - threshold
+    g.remove_edges_from(list(g.in_edges(v)))
+    for s, w in sorted(weights.items()):
+        g.add_edge(s, v, **{WEIGHT: w})
+    g.nodes[v][THRESHOLD] = threshold
+
+
+def threshold(bg: nx.DiGraph) -> nx.DiGraph:
+    """Lower a boolean-gate graph to a threshold-gate graph (see :mod:`keys`)."""
+    b = _Builder()
+    tl: dict[int, Lit] = {}
+    inputs = [b.input(bg.nodes[v][NAME]) for v in bg.graph[INPUTS]]
+    for v, t in zip(bg.graph[INPUTS], inputs):
+        tl[v] = (t, False)
+    xors: list[XorForm] = []
+    for v in sorted(bg.nodes):
+        d = bg.nodes[v]
+        op = d[OP]
+        if op in (OP_INPUT, OP_CONST):
+            continue
+        name = d[NAME] if d[NAME] and not d[NAME].startswith("~") else None
+        base = name or f"{op}{v}"
+        lits = [(tl[u][0], tl[u][1] ^ e[NEG]) for u, _, e in bg.in_edges(v, data=True)]
+        k = len(lits)
+        if op == OP_AND:
+            tl[v] = b.gate(((l, 1) for l in lits), -k, "and", base)
+        elif op == OP_OR:
+            tl[v] = b.gate(((l, 1) for l in lits), -1, "or", base)
+        else:
+            assert op == OP_XOR
+            rungs = []
+            for i in range(1, k + 1):
+                role = "or" if i == 1 else "and" if i == k else f"ge{i}"
+                rungs.append(b.gate(((l, 1) for l in lits), -i, role, f"{base}.{role}"))
+            out = b.gate(((r, 1 if i % 2 == 0 else -1) for i, r in enumerate(rungs)), -1, "xor", base)
+            tl[v] = out
+            xors.append(XorForm(out[0], out[1], tuple(lits), tuple(rungs)))
+    g = b.g
+    # Output ports.  A port owns one gate, whose value it carries to the last layer.
+    owned: set[int] = set()
+    refs: dict[int, int] = {}
+    for _, v, _ in bg.graph[OUTPUTS]:
+        if bg.nodes[v][OP] != OP_CONST:
+            refs[tl[v][0]] = refs.get(tl[v][0], 0) + 1
+    outputs: list[tuple[str, int]] = []
+    flipped: set[int] = set()
+    for port, v, neg in bg.graph[OUTPUTS]:
+        if bg.nodes[v][OP] == OP_CONST:
+            s, _ = b.gate((), 0 if neg else -1, "const", port, share=False)
+            owned.add(s)
+            outputs.append((port, s))
+            continue
+        s, sneg = tl[v]
+        sneg ^= neg
+        if g.nodes[s][KIND] == KIND_GATE and s not in owned:
+            if not sneg:
+                owned.add(s)
+                outputs.append((port, s))
+                continue
+            if g.out_degree(s) == 0 and refs[s] == 1:
+                set_fanins(g, s, (((u, False), e[WEIGHT]) for u, _, e in g.in_edges(s, data=True)),
+                           -g.nodes[s][THRESHOLD], negate=True)
+                flipped.add(s)
+                owned.add(s)
+                outputs.append((port, s))
+                continue
+        role = "not" if sneg else "copy"
+        c, _ = b.gate([((s, sneg), 1)], -1, role, port, share=False)
+        owned.add(c)
+        outputs.append((port, c))
+    for port, s in outputs:  # a gate that is an output port takes the port's name
+        g.nodes[s][NAME] = port
+    g.graph[INPUTS] = tuple(inputs)
+    g.graph[OUTPUTS] = tuple(outputs)
+    g.graph[XORS] = tuple(replace(x, out_neg=x.out_neg ^ (x.out in flipped)) for x in xors)
+    return g
+
+
+def gate_value(g: nx.DiGraph, v: int, values: dict[int, int]) -> int:
+    """Evaluate gate ``v`` given its fanins' 0/1 values."""
+    total = sum(e[WEIGHT] * values[u] for u, _, e in g.in_edges(v, data=True))
+    return int(total >= g.nodes[v][THRESHOLD])
+
+
+def dump_threshold(g: nx.DiGraph) -> str:
+    """Deterministic text of a threshold graph, for golden tests."""
+    from .keys import LAYER
+
+    lines = []
+    for v in sorted(g.nodes):
+        d = g.nodes[v]
+        layer = f"L{d[LAYER]} " if LAYER in d else ""
+        if d[KIND] == KIND_INPUT:
+            lines.append(f"{layer}{v} = input {d[NAME]}")
+            continue
+        terms = " ".join(f"{'+' if e[WEIGHT] > 0 else '-'}{abs(e[WEIGHT])}*{u}"
+                         for u, _, e in sorted(g.in_edges(v, data=True)))
+        lines.append(f"{layer}{v} = [{terms or '0'} >= {d[THRESHOLD]}]  {d[ROLE]} {d[NAME]}")
+    for port, v in g.graph[OUTPUTS]:
+        lines.append(f"output {port} = {v}")
+    return "\n".join(lines) + "\n"

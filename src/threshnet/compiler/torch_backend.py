@@ -1,0 +1,168 @@
+"""Stage 5, torch backend: a layered threshold graph to an ``nn.Module``.
+
+Each layer is ``nn.Linear`` then an activation.  Every signal a layer hands
+on is an exact affine function of that layer's neurons, folded into the next
+layer's weights:
+
+* step: ``[z >= 0]`` is one neuron ``step(z + 0.5)``; ``z`` is an integer, so
+  the pre-activation is never closer than 0.5 to 0.
+* relu: ``[z >= 0]`` is ``relu(z + 1)`` when ``z <= 0`` always, ``1 - relu(-z)``
+  when ``z >= -1`` always, and ``relu(z + 1) - relu(z)`` otherwise.  A
+  pass-through of a 0/1 signal ``s`` is ``relu(s)`` (``step(s - 0.5)`` in step
+  mode).
+
+The last layer ends in the step ``(z > 0)``; with ``output_step=False`` it is
+a ReLU layer followed by a final ``nn.Linear`` that combines the neurons into
+exact 0.0/1.0 outputs, so the network has no step anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import torch
+from torch import nn
+
+from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, NAME, OUTPUTS, THRESHOLD, WEIGHT
+from .layering import last_read
+
+Affine = tuple[float, dict[int, float]]  # constant, {neuron index: coefficient}
+
+STEP, RELU = "step", "relu"
+ACTIVATIONS = (STEP, RELU)
+
+
+class Step(nn.Module):
+    """Heaviside step ``(x > 0)`` in the input's dtype."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x > 0).to(x.dtype)
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One Linear layer: its rows, as plain Python numbers, and neuron names."""
+
+    weight: tuple[tuple[tuple[int, float], ...], ...]  # per row: (column, value) pairs
+    bias: tuple[float, ...]
+    names: tuple[str, ...]
+    in_features: int
+    activation: str | None  # STEP, RELU, or None for the final combining layer
+    passthroughs: int
+
+
+def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[LayerPlan]:
+    """The dense layer plans of a layered threshold graph."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    depth = g.graph[DEPTH]
+    y = {v: g.nodes[v][LAYER] for v in g.nodes}
+    owned = {v for _, v in g.graph[OUTPUTS]}
+    # Units per layer: ('gate', v) at its layer, ('pass', s) where s rides through.
+    units: list[list[tuple[str, int]]] = [[] for _ in range(depth + 1)]
+    for v in sorted(g.nodes):
+        if g.nodes[v][KIND] != KIND_INPUT and y[v] < depth:
+            units[y[v]].append(("gate", v))
+    for s in sorted(g.nodes):
+        r = last_read(g, y, depth, owned, s)
+        if r is None:
+            continue
+        for l in range(y[s] + 1, min(r, depth)):
+            units[l].append(("pass", s))
+    units[depth] = [("gate" if y[v] == depth else "pass", v) for _, v in g.graph[OUTPUTS]]
+
+    # Values of layer 0: the inputs themselves.
+    where: dict[int, Affine] = {v: (0.0, {i: 1.0}) for i, v in enumerate(g.graph[INPUTS])}
+    width = len(g.graph[INPUTS])
+    plans: list[LayerPlan] = []
+    for l in range(1, depth + 1):
+        last = l == depth
+        act = STEP if activation == STEP or (last and output_step) else RELU
+        rows: list[dict[int, float]] = []
+        bias: list[float] = []
+        names: list[str] = []
+        nxt: dict[int, Affine] = {}
+        n_pass = 0
+        seen: dict[tuple, int] = {}
+
+        def neuron(aff: Affine, shift: float, name: str) -> int:
+            """A neuron computing ``act(aff + shift)``; identical neurons are shared."""
+            row = {j: c for j, c in aff[1].items() if c}
+            key = (tuple(sorted(row.items())), aff[0] + shift)
+            if not last and key in seen:
+                return seen[key]
+            rows.append(row)
+            bias.append(aff[0] + shift)
+            names.append(name)
+            seen[key] = len(rows) - 1
+            return len(rows) - 1
+
+        for kind, v in units[l]:
+            name = g.nodes[v][NAME] or f"g{v}"
+            if kind == "pass":
+                n_pass += 1
+                pname = name if last else f"pass({name})"
+                n = neuron(where[v], -0.5 if act == STEP else 0.0, pname)
+                nxt[v] = (0.0, {n: 1.0})
+                continue
+            z = _combine(g, v, where)
+            if act == STEP:
+                nxt[v] = (0.0, {neuron(z, 0.5, name): 1.0})
+                continue
+            lo, hi = _bounds(g, v)
+            if hi <= 0:
+                nxt[v] = (0.0, {neuron(z, 1.0, name): 1.0})
+            elif lo >= -1:
+                nxt[v] = (1.0, {neuron((-z[0], {j: -c for j, c in z[1].items()}), 0.0, name): -1.0})
+            else:
+                hi_n = neuron(z, 1.0, f"{name}[z+1]")
+                lo_n = neuron(z, 0.0, f"{name}[z]")
+                nxt[v] = (0.0, {hi_n: 1.0, lo_n: -1.0})
+        plans.append(LayerPlan(tuple(tuple(sorted(r.items())) for r in rows), tuple(bias), tuple(names),
+                               width, act, n_pass))
+        where, width = nxt, len(rows)
+    if activation == RELU and not output_step:
+        rows = [where[v] for _, v in g.graph[OUTPUTS]]
+        plans.append(LayerPlan(tuple(tuple(sorted(r[1].items())) for r in rows), tuple(r[0] for r in rows),
+                               tuple(p for p, _ in g.graph[OUTPUTS]), width, None, 0))
+    return plans
+
+
+def _combine(g: nx.DiGraph, v: int, where: dict[int, Affine]) -> Affine:
+    """``z = sum(w * value(s)) - t`` as an affine map of the previous layer."""
+    const = -float(g.nodes[v][THRESHOLD])
+    coef: dict[int, float] = {}
+    for s, _, e in g.in_edges(v, data=True):
+        w = e[WEIGHT]
+        c0, terms = where[s]
+        const += w * c0
+        for j, c in terms.items():
+            coef[j] = coef.get(j, 0.0) + w * c
+    return const, coef
+
+
+def _bounds(g: nx.DiGraph, v: int) -> tuple[int, int]:
+    """Range of ``sum(w * x) - t`` over 0/1 fanins."""
+    t = g.nodes[v][THRESHOLD]
+    ws = [e[WEIGHT] for _, _, e in g.in_edges(v, data=True)]
+    return sum(w for w in ws if w < 0) - t, sum(w for w in ws if w > 0) - t
+
+
+def build_layers(plans: list[LayerPlan], dtype: torch.dtype = torch.float32) -> nn.Sequential:
+    mods: list[nn.Module] = []
+    for p in plans:
+        lin = nn.Linear(p.in_features, len(p.bias), dtype=dtype)
+        w = torch.zeros(len(p.bias), p.in_features, dtype=torch.float64)
+        for i, row in enumerate(p.weight):
+            for j, c in row:
+                w[i, j] = c
+        with torch.no_grad():
+            lin.weight.copy_(w.to(dtype))
+            lin.bias.copy_(torch.tensor(p.bias, dtype=torch.float64).to(dtype))
+        mods.append(lin)
+        if p.activation == STEP:
+            mods.append(Step())
+        elif p.activation == RELU:
+            mods.append(nn.ReLU())
+    return nn.Sequential(*mods)

@@ -1,0 +1,257 @@
+"""Shared back end of the netlist readers: collect signals, check them, build a :class:`Spec`.
+
+A reader registers ports, drivers (one expression per signal) and latches with a
+:class:`Netlist`, each with the place in the file it came from; :meth:`Netlist.finish`
+then checks the whole netlist (undefined signals, undriven outputs, latches,
+combinational loops) and returns the ``Spec``.  Everything here is iterative:
+netlists have 100k+ gates and chains thousands deep.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple, Sequence
+
+from ..compiler.errors import Span, SpecError
+from ..compiler.spec import AND, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec
+
+#: Suffix of the next-state output that ``cut_latches=True`` adds for each latch.
+NEXT_SUFFIX = "$next"
+
+class Loc(NamedTuple):
+    """Where something is in the file: 1-based line, optional 1-based column and width."""
+
+    line: int | None
+    column: int | None = None
+    width: int = 1
+
+
+NOWHERE = Loc(None)
+
+
+def chain(op: str, operands: Sequence[Expr]) -> Expr:
+    """Left-associative chain ``((a op b) op c) op d``; the empty AND is 1, the empty OR/XOR 0."""
+    if not operands:
+        return Const(1 if op == AND else 0)
+    e = operands[0]
+    for x in operands[1:]:
+        e = BinOp(op, e, x)
+    return e
+
+
+def and_all(operands: Sequence[Expr]) -> Expr:
+    return chain(AND, operands)
+
+
+def or_all(operands: Sequence[Expr]) -> Expr:
+    return chain(OR, operands)
+
+
+def xor_all(operands: Sequence[Expr]) -> Expr:
+    return chain(XOR, operands)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def unique_name(base: str, used: set[str] | dict, sep: str = "_") -> str:
+    """``base`` if unused, else ``base<sep>1``, ``base<sep>2``, ... (the caller records it)."""
+    if base not in used:
+        return base
+    k = 1
+    while f"{base}{sep}{k}" in used:
+        k += 1
+    return f"{base}{sep}{k}"
+
+
+class Netlist:
+    """A flat combinational netlist under construction (plus latches, which are cut or refused)."""
+
+    def __init__(self, filename: str, source: str | None) -> None:
+        self.filename = filename
+        self.source = source
+        self.inputs: dict[str, Loc] = {}
+        self.outputs: dict[str, Loc] = {}
+        # name -> (expression, names it reads (structural fan-in), where it is driven)
+        self.drivers: dict[str, tuple[Expr, Sequence[str], Loc]] = {}
+        # (current-state signal, next-state signal, where)
+        self.latches: list[tuple[str, str, Loc]] = []
+        self._latch_out: dict[str, Loc] = {}
+
+    # -- errors ---------------------------------------------------------------------------------
+    def error(self, message: str, loc: Loc = NOWHERE) -> SpecError:
+        line, column, width = loc
+        return SpecError(
+            message,
+            filename=self.filename,
+            line=line,
+            column=column if line is not None else None,
+            source=self.source,
+            end_column=None if column is None else column + max(1, width),
+        )
+
+    def _first_driven(self, name: str) -> str | None:
+        """Describe an earlier definition of ``name``, or ``None`` when there is none."""
+        if name in self.inputs:
+            return f"it is an input{_on(self.inputs[name])}"
+        if name in self.drivers:
+            return f"first driven{_on(self.drivers[name][2])}"
+        if name in self._latch_out:
+            return f"first driven by a latch{_on(self._latch_out[name])}"
+        return None
+
+    # -- building -------------------------------------------------------------------------------
+    def add_input(self, name: str, loc: Loc) -> None:
+        if name in self.inputs:
+            raise self.error(f"input '{name}' is declared twice{_first(self.inputs[name])}", loc)
+        earlier = self._first_driven(name)
+        if earlier is not None:
+            raise self.error(f"signal '{name}' is driven twice ({earlier})", loc)
+        self.inputs[name] = loc
+
+    def add_output(self, name: str, loc: Loc) -> None:
+        if name in self.outputs:
+            raise self.error(f"output '{name}' is declared twice{_first(self.outputs[name])}", loc)
+        self.outputs[name] = loc
+
+    def drive(self, name: str, expr: Expr, reads: Sequence[str], loc: Loc) -> None:
+        earlier = self._first_driven(name)
+        if earlier is not None:
+            raise self.error(f"signal '{name}' is driven twice ({earlier})", loc)
+        self.drivers[name] = (expr, reads, loc)
+
+    def add_latch(self, current: str, nxt: str, loc: Loc) -> None:
+        """A latch whose output (current state) is ``current`` and whose data input is ``nxt``."""
+        earlier = self._first_driven(current)
+        if earlier is not None:
+            raise self.error(f"signal '{current}' is driven twice ({earlier})", loc)
+        self._latch_out[current] = loc
+        self.latches.append((current, nxt, loc))
+
+    def is_driven(self, name: str) -> bool:
+        return name in self.inputs or name in self.drivers or name in self._latch_out
+
+    # -- checking -------------------------------------------------------------------------------
+    def finish(self, cut_latches: bool) -> Spec:
+        self.check_undefined()
+        for name, loc in self.outputs.items():
+            if not self.is_driven(name):
+                raise self.error(f"output '{name}' is never driven", loc)
+        if not self.outputs:
+            raise self.error("the netlist has no outputs", Loc(1))
+        inputs = list(self.inputs)
+        outputs = list(self.outputs)
+        assigns = [Assign(n, e, _span(loc)) for n, (e, _r, loc) in self.drivers.items()]
+        if self.latches:
+            if not cut_latches:
+                raise self.error(
+                    f"sequential circuit: {plural(len(self.latches), 'latch', 'latches')}; "
+                    "use --cut-latches to compile one clock step",
+                    Loc(self.latches[0][2].line),
+                )
+            used = set(self.inputs) | set(self.outputs) | set(self.drivers) | set(self._latch_out)
+            for current, nxt, loc in self.latches:
+                inputs.append(current)
+                name = unique_name(current + NEXT_SUFFIX, used, sep="$")
+                used.add(name)
+                outputs.append(name)
+                assigns.append(Assign(name, Name(nxt), _span(loc)))
+        self.check_loops()
+        return Spec(
+            inputs=tuple(inputs),
+            outputs=tuple(outputs),
+            assignments=tuple(assigns),
+            filename=self.filename,
+            source=self.source,
+        )
+
+    def check_undefined(self) -> None:
+        first: tuple[int, str, Loc] | None = None
+        for name, (_e, reads, loc) in self.drivers.items():
+            for r in reads:
+                if not self.is_driven(r):
+                    key = loc.line if loc.line is not None else 0
+                    if first is None or key < first[0]:
+                        first = (key, r, loc)
+                    break
+        for _cur, nxt, loc in self.latches:
+            if not self.is_driven(nxt):
+                key = loc.line if loc.line is not None else 0
+                if first is None or key < first[0]:
+                    first = (key, nxt, loc)
+        if first is not None:
+            _k, name, loc = first
+            raise self.error(f"undefined signal '{name}' (not an input and never driven)", Loc(loc.line))
+
+    def check_loops(self) -> None:
+        cycle = find_cycle(self.drivers.keys(), lambda n: self.drivers[n][1], self.drivers.__contains__)
+        if cycle is None:
+            return
+        order = {n: i for i, n in enumerate(self.drivers)}
+
+        def key(n: str) -> tuple[int, int]:
+            line = self.drivers[n][2].line
+            return (line if line is not None else 0, order[n])
+
+        start = min(cycle, key=key)
+        i = cycle.index(start)
+        ring = cycle[i:] + cycle[:i] + [start]
+        raise self.error("combinational loop: " + " -> ".join(ring), Loc(self.drivers[start][2].line))
+
+
+def find_cycle(nodes: Iterable[str], deps, is_node) -> list[str] | None:
+    """A cycle (list of nodes, each depending on the next, the last on the first) or ``None``.
+
+    Iterative depth-first search; ``deps(n)`` gives the names ``n`` reads and ``is_node``
+    filters them to nodes of the graph.
+    """
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    for root in nodes:
+        if root in state:
+            continue
+        path = [root]
+        iters = [iter(deps(root))]
+        state[root] = 1
+        while path:
+            for nxt in iters[-1]:
+                if not is_node(nxt):
+                    continue
+                s = state.get(nxt)
+                if s == 1:
+                    return path[path.index(nxt):]
+                if s is None:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    iters.append(iter(deps(nxt)))
+                    break
+            else:
+                state[path.pop()] = 2
+                iters.pop()
+    return None
+
+
+def _on(loc: Loc) -> str:
+    return f" on line {loc.line}" if loc.line is not None else ""
+
+
+def _first(loc: Loc) -> str:
+    return f" (first on line {loc.line})" if loc.line is not None else ""
+
+
+def _span(loc: Loc) -> Span | None:
+    if loc.line is None:
+        return None
+    col = loc.column or 1
+    return Span(loc.line, col, loc.line, col + max(1, loc.width))
+
+
+def decode_text(data: bytes) -> str:
+    """File bytes to text: UTF-8 (a BOM is dropped), else Latin-1, which never fails."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def literal(name: str, positive: bool) -> Expr:
+    return Name(name) if positive else Not(Name(name))
