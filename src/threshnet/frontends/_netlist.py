@@ -74,8 +74,8 @@ class Netlist:
         self.outputs: dict[str, Loc] = {}
         # name -> (expression, names it reads (structural fan-in), where it is driven)
         self.drivers: dict[str, tuple[Expr, Sequence[str], Loc]] = {}
-        # (current-state signal, next-state signal, where)
-        self.latches: list[tuple[str, str, Loc]] = []
+        # (current-state signal, next-state expression, names it reads, where)
+        self.latches: list[tuple[str, Expr, Sequence[str], Loc]] = []
         self._latch_out: dict[str, Loc] = {}
 
     # -- errors ---------------------------------------------------------------------------------
@@ -120,13 +120,13 @@ class Netlist:
             raise self.error(f"signal '{name}' is driven twice ({earlier})", loc)
         self.drivers[name] = (expr, reads, loc)
 
-    def add_latch(self, current: str, nxt: str, loc: Loc) -> None:
-        """A latch whose output (current state) is ``current`` and whose data input is ``nxt``."""
+    def add_latch(self, current: str, nxt: Expr, reads: Sequence[str], loc: Loc) -> None:
+        """A latch with output (current state) ``current`` and data input (next state) ``nxt``."""
         earlier = self._first_driven(current)
         if earlier is not None:
             raise self.error(f"signal '{current}' is driven twice ({earlier})", loc)
         self._latch_out[current] = loc
-        self.latches.append((current, nxt, loc))
+        self.latches.append((current, nxt, reads, loc))
 
     def is_driven(self, name: str) -> bool:
         return name in self.inputs or name in self.drivers or name in self._latch_out
@@ -147,15 +147,15 @@ class Netlist:
                 raise self.error(
                     f"sequential circuit: {plural(len(self.latches), 'latch', 'latches')}; "
                     "use --cut-latches to compile one clock step",
-                    Loc(self.latches[0][2].line),
+                    Loc(self.latches[0][3].line),
                 )
             used = set(self.inputs) | set(self.outputs) | set(self.drivers) | set(self._latch_out)
-            for current, nxt, loc in self.latches:
+            for current, nxt, _reads, loc in self.latches:
                 inputs.append(current)
                 name = unique_name(current + NEXT_SUFFIX, used, sep="$")
                 used.add(name)
                 outputs.append(name)
-                assigns.append(Assign(name, Name(nxt), _span(loc)))
+                assigns.append(Assign(name, nxt, _span(loc)))
         self.check_loops()
         return Spec(
             inputs=tuple(inputs),
@@ -174,11 +174,13 @@ class Netlist:
                     if first is None or key < first[0]:
                         first = (key, r, loc)
                     break
-        for _cur, nxt, loc in self.latches:
-            if not self.is_driven(nxt):
-                key = loc.line if loc.line is not None else 0
-                if first is None or key < first[0]:
-                    first = (key, nxt, loc)
+        for _cur, _nxt, reads, loc in self.latches:
+            for r in reads:
+                if not self.is_driven(r):
+                    key = loc.line if loc.line is not None else 0
+                    if first is None or key < first[0]:
+                        first = (key, r, loc)
+                    break
         if first is not None:
             _k, name, loc = first
             raise self.error(f"undefined signal '{name}' (not an input and never driven)", Loc(loc.line))

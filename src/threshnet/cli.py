@@ -1,0 +1,247 @@
+"""The ``threshnet`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .compiler.errors import SpecError
+from .compiler.spec import Spec
+
+TABLE_LIMIT = 10
+DENSE_SHOW_LIMIT = 12  # wider layers are shown one equation per neuron
+
+
+class CliError(Exception):
+    """A user-facing error: printed as ``threshnet: error: ...``, exit 1."""
+
+
+def load_spec(path: str, fmt: str | None = None) -> Spec:
+    """Read a spec or netlist from a path, or from stdin when ``path`` is ``-``."""
+    from .compiler.parse import parse
+
+    if path == "-":
+        text = sys.stdin.read()
+        if fmt in (None, "bool"):
+            return parse(text, "<stdin>")
+        from .frontends import read_text
+
+        return read_text(text, fmt, filename="<stdin>")
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"cannot read '{path}': no such file")
+    if p.is_dir():
+        raise CliError(f"cannot read '{path}': it is a directory")
+    if (fmt or p.suffix.lstrip(".").lower()) in ("bool", "") and fmt in (None, "bool"):
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise CliError(f"cannot read '{path}': not UTF-8 text ({e.reason} at byte {e.start})") from None
+        return parse(text, str(path))
+    from .frontends import read
+
+    return read(p, format=fmt)
+
+
+def _compile(args: argparse.Namespace, spec: Spec):
+    from .compiler.compiling import compile
+
+    return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False))
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec, args.format)
+    net = _compile(args, spec)
+    print(f"{spec.filename}: {len(spec.inputs)} inputs ({', '.join(spec.inputs)}), "
+          f"{len(spec.outputs)} outputs ({', '.join(spec.outputs)})")
+    print(net)
+    print(net.stats())
+    if args.output:
+        net.save(args.output)
+        print(f"saved to {args.output}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import torch
+
+    spec = load_spec(args.spec, args.format)
+    net = _compile(args, spec)
+    mods = list(net.layers)
+    cols = list(net.input_names)
+    k = 0
+    for i, m in enumerate(mods):
+        if not isinstance(m, torch.nn.Linear):
+            continue
+        act = type(mods[i + 1]).__name__.lower() if i + 1 < len(mods) else "none (final Linear)"
+        rows = list(net.neuron_names[k])
+        print(f"layer {k + 1}: Linear({m.in_features} -> {m.out_features}), then {act}")
+        w = m.weight.detach().double().numpy()
+        b = m.bias.detach().double().numpy()
+        if m.in_features <= DENSE_SHOW_LIMIT:
+            _print_matrix(rows, cols, w, b)
+        else:
+            for r, name in enumerate(rows):
+                terms = " ".join(f"{'+' if w[r, j] > 0 else '-'} {_fmt(abs(w[r, j]))}*{cols[j]}"
+                                 for j in np.nonzero(w[r])[0])
+                print(f"  {name} = {act}({terms} {'+' if b[r] >= 0 else '-'} {_fmt(abs(b[r]))})")
+        print()
+        cols = rows
+        k += 1
+    return 0
+
+
+def _print_matrix(rows: list[str], cols: list[str], w: np.ndarray, b: np.ndarray) -> None:
+    cells = [[_fmt(v) for v in row] + [_fmt(bv)] for row, bv in zip(w, b)]
+    heads = cols + ["bias"]
+    widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(heads)]
+    lw = max([len(r) for r in rows] + [0])
+    line = lambda label, vals: "  " + label.ljust(lw) + "  " + "  ".join(  # noqa: E731
+        v.rjust(widths[j]) for j, v in enumerate(vals[:-1])) + " | " + vals[-1].rjust(widths[-1])
+    print(line("", heads))
+    for label, vals in zip(rows, cells):
+        print(line(label, vals))
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    import torch
+
+    from .check import _rows_exhaustive
+    from .compiler.evaluate import evaluate_batch
+
+    spec = load_spec(args.spec, args.format)
+    n = len(spec.inputs)
+    if n > TABLE_LIMIT:
+        print(f"{spec.filename}: {n} inputs is too many for a truth table (at most {TABLE_LIMIT}, "
+              f"{1 << TABLE_LIMIT} rows); use 'threshnet check' instead")
+        return 1
+    net = _compile(args, spec)
+    rows = _rows_exhaustive(n, 0, 1 << n)
+    want = evaluate_batch(spec, rows)
+    with torch.no_grad():
+        got = net(torch.as_tensor(rows, dtype=torch.float32)).numpy()
+    heads = list(spec.inputs) + ["|"] + [f"{o}" for o in spec.outputs] + ["|"] + \
+        [f"net.{o}" for o in spec.outputs] + [""]
+    widths = [max(1, len(h)) for h in heads]
+    print("  ".join(h.rjust(w) for h, w in zip(heads, widths)).rstrip())
+    bad = 0
+    for r, wv, gv in zip(rows, want, got):
+        ok = bool((wv == gv).all())
+        bad += not ok
+        vals = [str(int(v)) for v in r] + ["|"] + [str(int(v)) for v in wv] + ["|"] + \
+            [_fmt(v) for v in gv] + ["ok" if ok else "MISMATCH"]
+        print("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
+    print(f"{len(rows)} rows, {bad} mismatches" + (" - all correct" if not bad else ""))
+    return 0 if not bad else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    spec = load_spec(args.spec, args.format)
+    if args.net:
+        from .network import load
+
+        net = load(args.net)
+    else:
+        net = _compile(args, spec)
+    report = check(net, spec, samples=args.samples, seed=args.seed)
+    print(f"{spec.filename}: {report}")
+    return 0 if report.ok else 1
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .compiler.evaluate import evaluate
+
+    spec = load_spec(args.spec, args.format)
+    values: dict[str, int] = {}
+    for a in args.assignments:
+        name, eq, val = a.partition("=")
+        if not eq or val not in ("0", "1"):
+            raise CliError(f"bad input '{a}': write NAME=0 or NAME=1")
+        if name not in spec.inputs:
+            raise CliError(f"unknown input '{name}'; inputs are {', '.join(spec.inputs)}")
+        values[name] = int(val)
+    missing = [n for n in spec.inputs if n not in values]
+    if missing:
+        raise CliError(f"missing input value(s): {', '.join(missing)}")
+    out = evaluate(spec, values)
+    print(" ".join(f"{k}={v}" for k, v in out.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="threshnet",
+        description="Compile boolean logic into exact, checked PyTorch networks.",
+        epilog="Run 'threshnet COMMAND --help' for a command's options.",
+    )
+    p.add_argument("--version", action="version", version=f"threshnet {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, help: str, func, net_opts: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("spec", metavar="SPEC", help="spec or netlist file, or - for stdin")
+        sp.add_argument("--format", choices=["bool", "blif", "aag", "aig", "bench", "pla"],
+                        help="input format (default: from the file extension; stdin: bool)")
+        if net_opts:
+            sp.add_argument("--activation", choices=["relu", "step"], default="relu",
+                            help="hidden activation (default: relu)")
+            sp.add_argument("--no-output-step", action="store_true",
+                            help="relu only: end in a Linear layer, no step anywhere")
+        sp.set_defaults(func=func)
+        return sp
+
+    c = add("compile", "compile a spec, print the network and its sizes, optionally save it", cmd_compile)
+    c.add_argument("-o", "--output", metavar="FILE", help="save the network (torch.export .pt2 file)")
+    add("show", "print each layer's weights and biases, labelled by signal names", cmd_show)
+    add("table", f"print the truth table of spec and network side by side (<= {TABLE_LIMIT} inputs)",
+        cmd_table)
+    ck = add("check", "compile (or load --net) and compare with the spec; exit 0 if equal, 1 if not",
+             cmd_check)
+    ck.add_argument("--net", metavar="FILE", help="check this saved network instead of compiling")
+    ck.add_argument("--samples", type=int, default=100_000,
+                    help="random rows when there are more than 20 inputs (default 100000)")
+    ck.add_argument("--seed", type=int, default=0, help="random seed for sampled checks")
+    ev = add("eval", "evaluate the spec on one input, e.g. 'threshnet eval half.bool a0=1 b0=1'",
+             cmd_eval, net_opts=False)
+    ev.add_argument("assignments", nargs="*", metavar="NAME=0|1")
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SpecError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. piped into `head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (CliError, ValueError, OSError) as e:
+        print(f"threshnet: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from threshnet.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+HALF = str(ROOT / "examples" / "half_adder.bool")
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "threshnet", *args], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def test_help_for_every_subcommand(capsys):
+    for cmd in ["compile", "show", "table", "check", "eval"]:
+        with pytest.raises(SystemExit) as e:
+            main([cmd, "--help"])
+        assert e.value.code == 0
+        assert "usage: threshnet " + cmd in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "compile" in capsys.readouterr().out
+
+
+def test_compile_prints_summary(capsys):
+    assert main(["compile", HALF]) == 0
+    out = capsys.readouterr().out
+    assert "neurons per layer: 2 -> 2" in out and "parameters            12" in out
+    assert "fp32 48, fp16 24, int8 12" in out and "min margin            0.5" in out
+
+
+def test_show_labels_rows_and_columns(capsys):
+    assert main(["show", HALF, "--activation", "step"]) == 0
+    out = capsys.readouterr().out
+    assert "layer 1: Linear(2 -> 2), then step" in out
+    lines = out.splitlines()
+    assert lines[1].split() == ["a0", "b0", "|", "bias"]
+    assert lines[2].split() == ["c1", "1", "1", "|", "-1.5"]
+
+
+def test_table_side_by_side(capsys):
+    assert main(["table", HALF]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["a0", "b0", "|", "c1", "c0", "|", "net.c1", "net.c0"]
+    assert out[4].split() == ["1", "1", "|", "1", "0", "|", "1", "0", "ok"]
+    assert out[-1] == "4 rows, 0 mismatches - all correct"
+
+
+def test_table_refuses_many_inputs(tmp_path, capsys):
+    f = tmp_path / "wide.bool"
+    f.write_text("y = " + " & ".join(f"x{i}" for i in range(11)))
+    assert main(["table", str(f)]) == 1
+    assert "too many for a truth table" in capsys.readouterr().out
+
+
+def test_eval_and_stdin():
+    r = run("eval", "-", "a0=1", "b0=1", stdin="c1 = a0 & b0; c0 = a0 ^ b0\n")
+    assert r.returncode == 0 and r.stdout.strip() == "c1=1 c0=0"
+    r = run("eval", HALF, "a0=1", "b0=2")
+    assert r.returncode == 1 and "bad input 'b0=2'" in r.stderr
+
+
+def test_check_exit_codes(tmp_path):
+    assert run("check", HALF).returncode == 0
+    r = run("check", "-", stdin="y = a & (b\n")
+    assert r.returncode == 1
+    assert r.stderr.startswith("<stdin>:1:9: error: unclosed parenthesis")
+    assert "Traceback" not in r.stderr
+
+
+def test_errors_never_traceback(tmp_path):
+    bad = tmp_path / "bad.bool"
+    bad.write_text("input a\ny = a & b\n")
+    r = run("compile", str(bad))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.splitlines()[0] == f"{bad}:2:9: error: undefined name 'b' (not an input and never assigned)"
+    assert r.stderr.splitlines()[2].strip() == "^"
+    r = run("show", str(tmp_path / "missing.bool"))
+    assert r.returncode == 1 and "no such file" in r.stderr and "Traceback" not in r.stderr
+    bin_ = tmp_path / "bin.bool"
+    bin_.write_bytes(b"\xff\xfe\x00")
+    r = run("check", str(bin_))
+    assert r.returncode == 1 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_saved_network_loads_with_torch_alone(tmp_path):
+    out = tmp_path / "half.pt2"
+    r = run("compile", HALF, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    code = (
+        "import sys, json, torch\n"
+        "sys.modules['threshnet'] = None  # make sure threshnet cannot be imported\n"
+        "meta = {'threshnet.json': ''}\n"
+        f"net = torch.export.load({str(out)!r}, extra_files=meta).module()\n"
+        "info = json.loads(meta['threshnet.json'])\n"
+        "x = torch.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])\n"
+        "print(info['input_names'], info['output_names'], net(x).tolist())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "['a0', 'b0'] ['c1', 'c0'] [[0.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]"
+    assert run("check", HALF, "--net", str(out)).returncode == 0
