@@ -17,6 +17,8 @@ Threshold-gate graph (stage ``threshold``), a ``networkx.DiGraph``:
     graph[INPUTS]   input node ids in port order
     graph[OUTPUTS]  (port name, gate id) pairs in port order; each port owns its gate
     graph[XORS]     XorForm records, for choosing each XOR's threshold form
+    graph[BOOL_MAP] (boolean node, threshold node, negated) triples: where each
+                    boolean gate's value lives (a hint for node-by-node proofs)
 Layering adds node[LAYER] (inputs 0, gates 1..depth) and graph[DEPTH].
 """
 
@@ -39,5 +41,6 @@ THRESHOLD = "threshold"
 ROLE = "role"
 WEIGHT = "weight"
 XORS = "xors"
+BOOL_MAP = "bool_map"
 LAYER = "layer"
 DEPTH = "depth"

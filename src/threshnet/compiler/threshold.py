@@ -22,7 +22,7 @@ from typing import Iterable
 import networkx as nx
 
 from .keys import (
-    INPUTS, KIND, KIND_GATE, KIND_INPUT, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR,
+    BOOL_MAP, INPUTS, KIND, KIND_GATE, KIND_INPUT, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR,
     OUTPUTS, ROLE, THRESHOLD, WEIGHT, XORS,
 )
 
@@ -161,6 +161,7 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
     g.graph[INPUTS] = tuple(inputs)
     g.graph[OUTPUTS] = tuple(outputs)
     g.graph[XORS] = tuple(replace(x, out_neg=x.out_neg ^ (x.out in flipped)) for x in xors)
+    g.graph[BOOL_MAP] = tuple((v, s, neg ^ (s in flipped)) for v, (s, neg) in sorted(tl.items()))
     return g
 
 

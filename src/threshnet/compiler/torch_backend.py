@@ -50,6 +50,9 @@ class LayerPlan:
     in_features: int
     activation: str | None  # STEP, RELU, or None for the final combining layer
     passthroughs: int
+    #: signals this layer hands on: (threshold node, constant, ((neuron, coefficient), ...)),
+    #: i.e. value = constant + sum(coefficient * activation of neuron)
+    values: tuple[tuple[int, float, tuple[tuple[int, float], ...]], ...] = ()
 
 
 def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[LayerPlan]:
@@ -120,7 +123,8 @@ def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[L
                 lo_n = neuron(z, 0.0, f"{name}[z]")
                 nxt[v] = (0.0, {hi_n: 1.0, lo_n: -1.0})
         plans.append(LayerPlan(tuple(tuple(sorted(r.items())) for r in rows), tuple(bias), tuple(names),
-                               width, act, n_pass))
+                               width, act, n_pass,
+                               tuple((v, c, tuple(sorted(t.items()))) for v, (c, t) in sorted(nxt.items()))))
         where, width = nxt, len(rows)
     if activation == RELU and not output_step:
         rows = [where[v] for _, v in g.graph[OUTPUTS]]
