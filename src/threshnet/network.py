@@ -10,18 +10,21 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .compiler.sparse_backend import GatherLayer, empty_plan
 from .compiler.spec import Spec
 from .compiler.torch_backend import RELU, STEP, Step
 
 FORMAT = "threshnet-network/1"
+MLP, SPARSE = "mlp", "sparse"
 
 
 @dataclass(frozen=True)
 class NetStats:
     """Sizes of a compiled network, read off its tensors."""
 
+    layout: str
     layers: int
-    neurons: tuple[int, ...]  # neurons per Linear layer, last = outputs
+    neurons: tuple[int, ...]  # neurons per layer; the last entry is the output layer
     passthroughs: int
     parameters: int
     nonzero_weights: int
@@ -39,9 +42,13 @@ class NetStats:
 
     def __str__(self) -> str:
         margin = "n/a (no step)" if self.min_margin is None else f"{self.min_margin:g}"
+        per_layer = " -> ".join(map(str, self.neurons))
+        if len(self.neurons) > 16:
+            per_layer = f"max {max(self.neurons)}, total {sum(self.neurons)}"
         rows = [
+            ("layout", self.layout),
             ("activation", self.activation),
-            ("layers", f"{self.layers}  (neurons per layer: {' -> '.join(map(str, self.neurons))})"),
+            ("layers", f"{self.layers}  (neurons per layer: {per_layer})"),
             ("hidden neurons", str(self.hidden_neurons)),
             ("pass-through neurons", str(self.passthroughs)),
             ("parameters", f"{self.parameters}  ({self.nonzero_weights} nonzero weights)"),
@@ -53,11 +60,27 @@ class NetStats:
         return "\n".join(f"{k.ljust(w)}  {v}" for k, v in rows)
 
 
+def _layer_tensors(mods: list[nn.Module]) -> list[tuple[list[torch.Tensor], list[torch.Tensor], str | None]]:
+    """(weights, biases, activation) for each Linear / GatherLayer, in order."""
+    out = []
+    for i, m in enumerate(mods):
+        if isinstance(m, nn.Linear):
+            nxt = mods[i + 1] if i + 1 < len(mods) else None
+            act = STEP if isinstance(nxt, Step) else RELU if isinstance(nxt, nn.ReLU) else None
+            out.append(([m.weight.detach()], [m.bias.detach()], act))
+        elif isinstance(m, GatherLayer):
+            act = None if m.final else STEP if isinstance(m.act, Step) else RELU
+            out.append(([w.detach() for w in m.weights], [b.detach() for b in m.biases], act))
+    return out
+
+
 class ThreshNet(nn.Module):
     """A compiled network.  ``net(x)`` maps ``(..., n_inputs)`` 0/1 to ``(..., n_outputs)`` 0/1.
 
-    ``layers`` is a plain ``nn.Sequential`` of ``nn.Linear``, ``nn.ReLU`` and
-    :class:`Step` modules; ``neuron_names[i]`` names the rows of the i-th Linear.
+    Layout ``mlp``: ``layers`` is a plain ``nn.Sequential`` of ``nn.Linear``,
+    ``nn.ReLU`` and :class:`Step`.  Layout ``sparse``: a sequence of
+    ``GatherLayer``s that read a live buffer by index.  ``neuron_names[i]``
+    names the neurons of layer i.
     """
 
     def __init__(
@@ -70,6 +93,7 @@ class ThreshNet(nn.Module):
         output_step: bool,
         passthroughs: int = 0,
         spec: Spec | None = None,
+        layout: str = MLP,
     ) -> None:
         super().__init__()
         self.layers = layers
@@ -80,38 +104,47 @@ class ThreshNet(nn.Module):
         self.output_step = output_step
         self.passthroughs = passthroughs
         self.spec = spec
+        self.layout = layout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 0 or x.shape[-1] != len(self.input_names):
+        n = len(self.input_names)
+        if x.dim() == 0 or x.shape[-1] != n:
             raise ValueError(
-                f"expected input of shape (..., {len(self.input_names)}) for inputs "
-                f"({', '.join(self.input_names)}), got {tuple(x.shape)}"
+                f"expected input of shape (..., {n}) for inputs ({', '.join(self.input_names)}), "
+                f"got {tuple(x.shape)}"
             )
-        return self.layers(x)
+        lead = x.shape[:-1]
+        return self.layers(x.reshape(-1, n)).reshape(*lead, len(self.output_names))
 
     def linears(self) -> list[nn.Linear]:
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
     def stats(self) -> NetStats:
-        lins = self.linears()
-        mods = list(self.layers)
-        params = sum(p.numel() for p in self.parameters())
-        weights = [m.weight.detach() for m in lins]
-        biases = [m.bias.detach() for m in lins]
+        tensors = _layer_tensors(list(self.layers))
+        weights = [w for ws, _, _ in tensors for w in ws]
+        biases = [b for _, bs, _ in tensors for b in bs]
         margin: float | None = None
-        for i, m in enumerate(mods):
-            if isinstance(m, Step):
-                b = mods[i - 1].bias.detach().double()
+        for _, bs, act in tensors:
+            if act != STEP:
+                continue
+            for b in bs:
+                if not b.numel():
+                    continue
+                b = b.double()
                 frac = b - torch.floor(b)
-                d = torch.minimum(frac, 1 - frac)
-                layer_margin = float(d.min()) if d.numel() else math.inf
-                margin = layer_margin if margin is None else min(margin, layer_margin)
+                d = float(torch.minimum(frac, 1 - frac).min())
+                margin = d if margin is None else min(margin, d)
+        neurons = [sum(int(b.numel()) for b in bs) for _, bs, _ in tensors]
+        if self.layout == SPARSE:  # the last GatherLayer only reads the outputs off the buffer
+            neurons = neurons[:-1]
+        nonzero = sum(int((w != 0).sum()) for w in weights)
         return NetStats(
-            layers=len(lins),
-            neurons=tuple(m.out_features for m in lins),
+            layout=self.layout,
+            layers=len(neurons),
+            neurons=tuple(neurons),
             passthroughs=self.passthroughs,
-            parameters=params,
-            nonzero_weights=int(sum(int((w != 0).sum()) for w in weights)),
+            parameters=sum(p.numel() for p in self.parameters()),
+            nonzero_weights=nonzero,
             max_abs_weight=max((float(w.abs().max()) for w in weights if w.numel()), default=0.0),
             max_abs_bias=max((float(b.abs().max()) for b in biases if b.numel()), default=0.0),
             min_margin=margin,
@@ -119,18 +152,27 @@ class ThreshNet(nn.Module):
         )
 
     def extra_repr(self) -> str:
-        return f"inputs={list(self.input_names)}, outputs={list(self.output_names)}"
+        return f"inputs={list(self.input_names)}, outputs={list(self.output_names)}, layout={self.layout}"
 
     def metadata(self) -> dict:
+        layers = []
+        for m in self.layers:
+            if isinstance(m, GatherLayer):
+                act = None if m.final else STEP if isinstance(m.act, Step) else RELU
+                layers.append({"kind": "GatherLayer", "keep": int(m.keep.numel()), "shapes": m.shapes,
+                               "activation": act, "in_width": m.in_width})
+            else:
+                layers.append({"kind": type(m).__name__})
         return {
             "format": FORMAT,
+            "layout": self.layout,
             "input_names": list(self.input_names),
             "output_names": list(self.output_names),
             "neuron_names": [list(n) for n in self.neuron_names],
             "activation": self.activation,
             "output_step": self.output_step,
             "passthroughs": self.passthroughs,
-            "layers": [type(m).__name__ for m in self.layers],
+            "layers": layers,
             "spec": self.spec.source if self.spec is not None and self.spec.source is not None else None,
         }
 
@@ -158,30 +200,40 @@ def load(path: str | Path) -> ThreshNet:
     """Load a network saved by :meth:`ThreshNet.save`."""
     extra = {"threshnet.json": ""}
     ep = torch.export.load(str(path), extra_files=extra)
-    meta = json.loads(extra["threshnet.json"])
+    meta = json.loads(extra["threshnet.json"] or "{}")
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not a threshnet network file")
-    state = ep.state_dict
+    state = {k.removeprefix("layers."): v for k, v in ep.state_dict.items()}
+    state.update({k.removeprefix("layers."): v for k, v in getattr(ep, "constants", {}).items()
+                  if isinstance(v, torch.Tensor)})
     mods: list[nn.Module] = []
-    for i, kind in enumerate(meta["layers"]):
+    names = iter(meta["neuron_names"])
+    for i, layer in enumerate(meta["layers"]):
+        kind = layer["kind"]
         if kind == "Linear":
-            w, b = state[f"layers.{i}.weight"], state[f"layers.{i}.bias"]
-            lin = nn.Linear(w.shape[1], w.shape[0], dtype=w.dtype)
-            with torch.no_grad():
-                lin.weight.copy_(w)
-                lin.bias.copy_(b)
-            mods.append(lin)
+            w = state[f"{i}.weight"]
+            mods.append(nn.Linear(w.shape[1], w.shape[0], dtype=w.dtype))
         elif kind == "ReLU":
             mods.append(nn.ReLU())
         elif kind == "Step":
             mods.append(Step())
+        elif kind == "GatherLayer":
+            shapes = [tuple(s) for s in layer["shapes"]]
+            layer_names = next(names) if layer["activation"] is not None else list(meta["output_names"])
+            plan = empty_plan(layer["keep"], shapes, layer["activation"], layer["in_width"], layer_names)
+            mods.append(GatherLayer(plan))
         else:
             raise ValueError(f"{path}: unknown layer kind {kind!r}")
+    seq = nn.Sequential(*mods)
+    missing = set(seq.state_dict()) - set(state)
+    if missing:
+        raise ValueError(f"{path}: saved program lacks tensors {sorted(missing)[:3]}")
+    seq.load_state_dict({k: state[k] for k in seq.state_dict()})
     return ThreshNet(
-        nn.Sequential(*mods), tuple(meta["input_names"]), tuple(meta["output_names"]),
+        seq, tuple(meta["input_names"]), tuple(meta["output_names"]),
         tuple(tuple(n) for n in meta["neuron_names"]), meta["activation"], meta["output_step"],
-        meta.get("passthroughs", 0), None,
+        meta.get("passthroughs", 0), None, meta.get("layout", MLP),
     )
 
 
-__all__ = ["NetStats", "ThreshNet", "Step", "load", "RELU", "STEP"]
+__all__ = ["NetStats", "ThreshNet", "Step", "load", "RELU", "STEP", "MLP", "SPARSE"]

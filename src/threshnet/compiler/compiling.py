@@ -8,15 +8,22 @@ from pathlib import Path
 import networkx as nx
 import torch
 
-from .layering import layer
+from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, OUTPUTS
+from .layering import asap_layers, depth_of, last_read, layer
 from .lower import lower
 from .parse import parse
 from .spec import Spec
 from .threshold import threshold
+from .sparse_backend import SparsePlan, build_sparse, plan_sparse
 from .torch_backend import LayerPlan, build_layers, plan_mlp
 
 #: float32 holds every integer up to 2**24 exactly.
 FLOAT32_EXACT = 2**24
+#: layout="auto" picks the dense MLP while its weight matrices (estimated
+#: from as-soon-as-possible layers, pass-throughs included) hold at most this
+#: many entries, about 16 MB at fp32; beyond it, the sparse layout.
+AUTO_DENSE_LIMIT = 4_000_000
+LAYOUTS = ("auto", "mlp", "sparse")
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,8 @@ class Compilation:
     spec: Spec
     bool_graph: nx.DiGraph
     threshold_graph: nx.DiGraph
-    plans: tuple[LayerPlan, ...]
+    plans: tuple[LayerPlan, ...] | tuple[SparsePlan, ...]
+    layout: str = "mlp"
 
 
 def as_spec(spec: Spec | str | Path) -> Spec:
@@ -42,51 +50,101 @@ def as_spec(spec: Spec | str | Path) -> Spec:
     raise TypeError(f"expected a Spec, spec text or a Path, got {type(spec).__name__}")
 
 
-def compile_stages(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True) -> Compilation:
+def dense_size_estimate(tg: nx.DiGraph) -> int:
+    """Entries of the dense weight matrices under as-soon-as-possible layers."""
+    y = asap_layers(tg)
+    depth = depth_of(tg, y)
+    owned = {v for _, v in tg.graph[OUTPUTS]}
+    width = [0] * (depth + 2)
+    width[0] = len(tg.graph[INPUTS])
+    diff = [0] * (depth + 3)
+    for v in tg.nodes:
+        if tg.nodes[v][KIND] != KIND_INPUT:
+            width[y[v]] += 1
+        r = last_read(tg, y, depth, owned, v)
+        if r is not None and r - 1 > y[v]:
+            diff[y[v] + 1] += 1
+            diff[min(r, depth + 1)] -= 1
+    run = 0
+    for l in range(1, depth + 1):
+        run += diff[l]
+        width[l] += run
+    return sum(width[l] * width[l - 1] for l in range(1, depth + 1))
+
+
+def compile_stages(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
+                   layout: str = "auto") -> Compilation:
+    """Run every stage and keep every intermediate form."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     spec = as_spec(spec)
     bg = lower(spec)
     tg = threshold(bg)
-    layer(tg)
-    plans = tuple(plan_mlp(tg, activation, output_step))
-    return Compilation(spec, bg, tg, plans)
+    if layout == "auto":
+        layout = "mlp" if dense_size_estimate(tg) <= AUTO_DENSE_LIMIT else "sparse"
+    layer(tg, layout=layout)
+    if layout == "mlp":
+        plans: tuple = tuple(plan_mlp(tg, activation, output_step))
+    else:
+        plans = tuple(plan_sparse(tg, activation))
+    return Compilation(spec, bg, tg, plans, layout)
 
 
-def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True):
+def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
+            layout: str = "auto"):
     """Compile a spec to an exact :class:`~threshnet.network.ThreshNet`.
 
     ``activation`` is ``"relu"`` or ``"step"``; ``output_step=False`` (relu
-    only) leaves out the final step, so the network is pure ReLU.
+    only) leaves out the final step, so the network is pure ReLU.  ``layout``
+    is ``"mlp"`` (dense Linear layers), ``"sparse"`` (index-gathering layers,
+    for large circuits) or ``"auto"``.
     """
     from ..network import ThreshNet
 
     if activation == "step" and not output_step:
         raise ValueError("output_step=False needs activation='relu' (a step network ends in a step)")
-    c = compile_stages(spec, activation, output_step=output_step)
-    _check_float32(c.plans)
-    layers = build_layers(list(c.plans), torch.float32)
-    return ThreshNet(
-        layers,
-        c.spec.inputs,
-        c.spec.outputs,
-        tuple(p.names for p in c.plans),
-        activation,
-        output_step,
-        sum(p.passthroughs for p in c.plans),
-        c.spec,
-    )
+    c = compile_stages(spec, activation, output_step=output_step, layout=layout)
+    if c.layout == "mlp":
+        _check_float32_mlp(c.plans)
+        layers = build_layers(list(c.plans), torch.float32)
+        names = tuple(p.names for p in c.plans)
+        passthroughs = sum(p.passthroughs for p in c.plans)
+    else:
+        _check_float32_sparse(c.plans)
+        layers = build_sparse(list(c.plans), torch.float32)
+        names = tuple(tuple(n for b in p.buckets for n in b.names) for p in c.plans[:-1])
+        passthroughs = 0
+    return ThreshNet(layers, c.spec.inputs, c.spec.outputs, names, activation, output_step, passthroughs,
+                     c.spec, c.layout)
 
 
-def _check_float32(plans: tuple[LayerPlan, ...]) -> None:
+def _refuse(layer: int, neuron: int, bound: float) -> None:
+    if bound >= FLOAT32_EXACT:
+        raise ValueError(
+            f"layer {layer} neuron {neuron}: pre-activations reach {bound:g}, beyond float32's "
+            f"exact integer range (2**24); refusing to approximate"
+        )
+
+
+def _check_float32_mlp(plans) -> None:
     """Refuse a network whose sums float32 cannot hold exactly."""
     hi_in = [1.0] * plans[0].in_features
     for i, p in enumerate(plans):
         out = []
         for row, b in zip(p.weight, p.bias):
             bound = abs(b) + sum(abs(c) * hi_in[j] for j, c in row)
-            if bound >= FLOAT32_EXACT:
-                raise ValueError(
-                    f"layer {i + 1} neuron {len(out)}: pre-activations reach {bound:g}, beyond float32's "
-                    f"exact integer range (2**24); refusing to approximate"
-                )
+            _refuse(i + 1, len(out), bound)
             out.append(1.0 if p.activation == "step" else bound)
+        hi_in = out
+
+
+def _check_float32_sparse(plans) -> None:
+    hi_in = [1.0] * plans[0].in_width
+    for i, p in enumerate(plans):
+        out = [hi_in[j] for j in p.keep]
+        for b in p.buckets:
+            for idx, wts, bias in zip(b.index, b.weight, b.bias):
+                bound = abs(bias) + sum(abs(c) * hi_in[j] for j, c in zip(idx, wts))
+                _refuse(i + 1, len(out), bound)
+                out.append(1.0 if p.activation == "step" else bound)
         hi_in = out

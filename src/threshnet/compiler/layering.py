@@ -135,8 +135,11 @@ def _best_layers(g: nx.DiGraph, depth: int) -> dict[int, int]:
     return optimal_layers(g, depth)
 
 
-def _switch_xors(g: nx.DiGraph, y: dict[int, int], depth: int) -> bool:
-    """Move each XOR to the even form where that saves neurons under ``y``."""
+def _switch_xors(g: nx.DiGraph, y: dict[int, int], depth: int, free_passthroughs: bool = False) -> bool:
+    """Move each XOR to the even form where that saves neurons under ``y``.
+
+    With ``free_passthroughs`` (the sparse layout) only the gate count matters.
+    """
     owned = _owned(g)
     changed = False
     forms: list[XorForm] = []
@@ -151,7 +154,7 @@ def _switch_xors(g: nx.DiGraph, y: dict[int, int], depth: int) -> bool:
         delta = 0
         for r in removable:
             delta -= 1 + max(0, y_out - y[r] - 1)
-        for s, _ in x.operands:
+        for s, _ in x.operands if not free_passthroughs else ():
             before = last_read(g, y, depth, owned, s)
             others = [y[t] for t in g.successors(s) if t not in gone]
             after = max(others + [y_out] + ([depth + 1] if s in owned else []))
@@ -169,15 +172,23 @@ def _switch_xors(g: nx.DiGraph, y: dict[int, int], depth: int) -> bool:
     return changed
 
 
-def layer(g: nx.DiGraph, *, choose_xor_forms: bool = True) -> nx.DiGraph:
-    """Set ``LAYER`` on every node and ``DEPTH`` on the graph, in place."""
-    depth = depth_of(g, asap_layers(g))
-    y = _best_layers(g, depth)
-    if choose_xor_forms:
-        for _ in range(XOR_ROUNDS):
-            if not _switch_xors(g, y, depth):
-                break
-            y = _best_layers(g, depth)
+def layer(g: nx.DiGraph, *, layout: str = "mlp", choose_xor_forms: bool = True) -> nx.DiGraph:
+    """Set ``LAYER`` on every node and ``DEPTH`` on the graph, in place.
+
+    ``layout="sparse"`` has no pass-throughs: layers are as soon as possible
+    and every XOR whose odd rungs can go takes the even form.
+    """
+    y = asap_layers(g)
+    depth = depth_of(g, y)
+    if layout == "sparse":
+        if choose_xor_forms and _switch_xors(g, y, depth, free_passthroughs=True):
+            y = asap_layers(g)
+    else:
+        y = _best_layers(g, depth)
+    for _ in range(XOR_ROUNDS if choose_xor_forms and layout != "sparse" else 0):
+        if not _switch_xors(g, y, depth):
+            break
+        y = _best_layers(g, depth)
     for v, l in y.items():
         g.nodes[v][LAYER] = l
     g.graph[DEPTH] = depth
