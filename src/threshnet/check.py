@@ -16,6 +16,11 @@ from .compiler.spec import Spec
 #: Specs with at most this many inputs are checked on every input.
 EXHAUSTIVE_LIMIT = 20
 CHUNK = 1 << 16
+#: Rows per forward pass; keeps the sparse layout's gathered operands small.
+MODULE_BATCH = 4096
+#: Specs with more assignments than this are simulated bit-parallel
+#: (``compiler.bitsim``) instead of by the plain evaluator.
+BITSIM_ABOVE = 2000
 
 
 @dataclass(frozen=True)
@@ -80,12 +85,20 @@ def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *,
     dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
     tried = 0
     stop = total if exhaustive else len(sampled)
+    oracle = lambda rows: evaluate_batch(spec, rows)  # noqa: E731
+    if len(spec.assignments) > BITSIM_ABOVE:
+        from .compiler.bitsim import BitSim
+        from .compiler.lower import lower
+
+        oracle = BitSim(lower(spec)).run
     for start in range(0, stop, CHUNK):
         end = min(stop, start + CHUNK)
         rows = _rows_exhaustive(n, start, end) if exhaustive else sampled[start:end]
-        want = evaluate_batch(spec, rows)
+        want = oracle(rows)
         with torch.no_grad():
-            got = module(torch.as_tensor(rows, dtype=dtype, device=device)).detach().to("cpu", torch.float64).numpy()
+            x = torch.as_tensor(rows, dtype=dtype, device=device)
+            got = torch.cat([module(x[i:i + MODULE_BATCH]) for i in range(0, len(x), MODULE_BATCH)]) \
+                .detach().to("cpu", torch.float64).numpy()
         if got.shape != want.shape:
             raise ValueError(f"module returned shape {got.shape[1:]} per row, spec has {len(spec.outputs)} outputs")
         bad = np.nonzero((got != want).any(axis=1))[0]

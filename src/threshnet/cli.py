@@ -50,7 +50,8 @@ def load_spec(path: str, fmt: str | None = None) -> Spec:
 def _compile(args: argparse.Namespace, spec: Spec):
     from .compiler.compiling import compile
 
-    return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False))
+    return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
+                   layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False))
 
 
 def _fmt(v: float) -> str:
@@ -62,7 +63,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     net = _compile(args, spec)
     print(f"{spec.filename}: {len(spec.inputs)} inputs ({', '.join(spec.inputs)}), "
           f"{len(spec.outputs)} outputs ({', '.join(spec.outputs)})")
-    print(net)
+    if len(net.layers) <= 16:
+        print(net)
     print(net.stats())
     if args.output:
         net.save(args.output)
@@ -75,6 +77,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec, args.format)
     net = _compile(args, spec)
+    if net.layout != "mlp":
+        raise CliError("'show' prints dense weight matrices; this network uses the sparse layout "
+                       "(try --layout mlp, or 'threshnet draw' for the gate graph)")
     mods = list(net.layers)
     cols = list(net.input_names)
     k = 0
@@ -178,6 +183,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_onnx
+
+    spec = load_spec(args.spec, args.format)
+    if args.activation == "relu" and not args.output_step:
+        args.no_output_step = True
+    net = _compile(args, spec)
+    export_onnx(net, args.output)
+    kind = "pure ReLU, no step" if getattr(args, "no_output_step", False) else args.activation
+    print(f"wrote {args.output}: ONNX ({kind}, {net.layout} layout), input 'x' (batch, {len(spec.inputs)}), "
+          f"output 'y' (batch, {len(spec.outputs)})")
+    return 0
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    from .compiler.compiling import compile_stages
+    from .export import draw
+
+    spec = load_spec(args.spec, args.format)
+    c = compile_stages(spec, "step", layout=args.layout, progress=not args.quiet)
+    written = draw(c.threshold_graph, args.output)
+    if written != Path(args.output):
+        print(f"Graphviz 'dot' is not installed; wrote DOT text to {written}")
+    else:
+        print(f"wrote {written}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="threshnet",
@@ -197,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
                             help="hidden activation (default: relu)")
             sp.add_argument("--no-output-step", action="store_true",
                             help="relu only: end in a Linear layer, no step anywhere")
+            sp.add_argument("--layout", choices=["auto", "mlp", "sparse"], default="auto",
+                            help="dense Linear layers (mlp), index-gathering layers (sparse), "
+                                 "or auto: mlp while the dense weights stay small (default)")
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
         sp.set_defaults(func=func)
         return sp
 
@@ -211,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--samples", type=int, default=100_000,
                     help="random rows when there are more than 20 inputs (default 100000)")
     ck.add_argument("--seed", type=int, default=0, help="random seed for sampled checks")
+    ex = add("export", "export the network to ONNX (needs the extra threshnet[onnx])", cmd_export)
+    ex.add_argument("-o", "--output", metavar="FILE", required=True, help="the .onnx file to write")
+    ex.add_argument("--output-step", action="store_true",
+                    help="relu only: keep the final step (default for export: pure ReLU, no step)")
+    dr = add("draw", "draw the threshold-gate graph, clustered by layer (.svg/.png/.pdf via Graphviz, "
+             "or .dot)", cmd_draw, net_opts=False)
+    dr.add_argument("-o", "--output", metavar="FILE", required=True, help="net.svg, net.png, net.pdf or net.dot")
+    dr.add_argument("--layout", choices=["auto", "mlp", "sparse"], default="auto",
+                    help="which layering to draw (default: auto)")
     ev = add("eval", "evaluate the spec on one input, e.g. 'threshnet eval half.bool a0=1 b0=1'",
              cmd_eval, net_opts=False)
     ev.add_argument("assignments", nargs="*", metavar="NAME=0|1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .compiler.sparse_backend import GatherLayer, empty_plan
+from .compiler.sparse_backend import GatherLayer, ToSlots, empty_plan
 from .compiler.spec import Spec
 from .compiler.torch_backend import RELU, STEP, Step
 
@@ -79,7 +79,7 @@ class ThreshNet(nn.Module):
 
     Layout ``mlp``: ``layers`` is a plain ``nn.Sequential`` of ``nn.Linear``,
     ``nn.ReLU`` and :class:`Step`.  Layout ``sparse``: a sequence of
-    ``GatherLayer``s that read a live buffer by index.  ``neuron_names[i]``
+    ``GatherLayer``s that read and write a slot buffer by index.  ``neuron_names[i]``
     names the neurons of layer i.
     """
 
@@ -159,8 +159,10 @@ class ThreshNet(nn.Module):
         for m in self.layers:
             if isinstance(m, GatherLayer):
                 act = None if m.final else STEP if isinstance(m.act, Step) else RELU
-                layers.append({"kind": "GatherLayer", "keep": int(m.keep.numel()), "shapes": m.shapes,
-                               "activation": act, "in_width": m.in_width})
+                layers.append({"kind": "GatherLayer", "shapes": m.shapes, "activation": act,
+                               "n_slots": m.n_slots})
+            elif isinstance(m, ToSlots):
+                layers.append({"kind": "ToSlots", "n_inputs": m.n_inputs, "n_slots": m.n_slots})
             else:
                 layers.append({"kind": type(m).__name__})
         return {
@@ -220,8 +222,9 @@ def load(path: str | Path) -> ThreshNet:
         elif kind == "GatherLayer":
             shapes = [tuple(s) for s in layer["shapes"]]
             layer_names = next(names) if layer["activation"] is not None else list(meta["output_names"])
-            plan = empty_plan(layer["keep"], shapes, layer["activation"], layer["in_width"], layer_names)
-            mods.append(GatherLayer(plan))
+            mods.append(GatherLayer(empty_plan(shapes, layer["activation"], layer["n_slots"], layer_names)))
+        elif kind == "ToSlots":
+            mods.append(ToSlots(layer["n_inputs"], layer["n_slots"]))
         else:
             raise ValueError(f"{path}: unknown layer kind {kind!r}")
     seq = nn.Sequential(*mods)

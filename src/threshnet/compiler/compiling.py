@@ -12,6 +12,7 @@ from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, OUTPUTS
 from .layering import asap_layers, depth_of, last_read, layer
 from .lower import lower
 from .parse import parse
+from .progress import stages
 from .spec import Spec
 from .threshold import threshold
 from .sparse_backend import SparsePlan, build_sparse, plan_sparse
@@ -72,38 +73,48 @@ def dense_size_estimate(tg: nx.DiGraph) -> int:
     return sum(width[l] * width[l - 1] for l in range(1, depth + 1))
 
 
+STAGES = ["parse", "lower", "threshold", "layering", "backend"]
+
+
 def compile_stages(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
-                   layout: str = "auto") -> Compilation:
+                   layout: str = "auto", progress: bool = False) -> Compilation:
     """Run every stage and keep every intermediate form."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    spec = as_spec(spec)
-    bg = lower(spec)
-    tg = threshold(bg)
-    if layout == "auto":
-        layout = "mlp" if dense_size_estimate(tg) <= AUTO_DENSE_LIMIT else "sparse"
-    layer(tg, layout=layout)
-    if layout == "mlp":
-        plans: tuple = tuple(plan_mlp(tg, activation, output_step))
-    else:
-        plans = tuple(plan_sparse(tg, activation))
+    with stages(STAGES, progress) as start:
+        start("parse")
+        spec = as_spec(spec)
+        start("lower")
+        bg = lower(spec)
+        start("threshold")
+        tg = threshold(bg)
+        if layout == "auto":
+            layout = "mlp" if dense_size_estimate(tg) <= AUTO_DENSE_LIMIT else "sparse"
+        start("layering")
+        layer(tg, layout=layout)
+        start("backend")
+        if layout == "mlp":
+            plans: tuple = tuple(plan_mlp(tg, activation, output_step))
+        else:
+            plans = tuple(plan_sparse(tg, activation))
     return Compilation(spec, bg, tg, plans, layout)
 
 
 def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
-            layout: str = "auto"):
+            layout: str = "auto", progress: bool = False):
     """Compile a spec to an exact :class:`~threshnet.network.ThreshNet`.
 
     ``activation`` is ``"relu"`` or ``"step"``; ``output_step=False`` (relu
     only) leaves out the final step, so the network is pure ReLU.  ``layout``
     is ``"mlp"`` (dense Linear layers), ``"sparse"`` (index-gathering layers,
-    for large circuits) or ``"auto"``.
+    for large circuits) or ``"auto"``.  ``progress=True`` shows a bar on
+    stderr for compiles that take over a second.
     """
     from ..network import ThreshNet
 
     if activation == "step" and not output_step:
         raise ValueError("output_step=False needs activation='relu' (a step network ends in a step)")
-    c = compile_stages(spec, activation, output_step=output_step, layout=layout)
+    c = compile_stages(spec, activation, output_step=output_step, layout=layout, progress=progress)
     if c.layout == "mlp":
         _check_float32_mlp(c.plans)
         layers = build_layers(list(c.plans), torch.float32)
@@ -111,7 +122,7 @@ def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: b
         passthroughs = sum(p.passthroughs for p in c.plans)
     else:
         _check_float32_sparse(c.plans)
-        layers = build_sparse(list(c.plans), torch.float32)
+        layers = build_sparse(list(c.plans), len(c.spec.inputs), torch.float32)
         names = tuple(tuple(n for b in p.buckets for n in b.names) for p in c.plans[:-1])
         passthroughs = 0
     return ThreshNet(layers, c.spec.inputs, c.spec.outputs, names, activation, output_step, passthroughs,
@@ -127,24 +138,25 @@ def _refuse(layer: int, neuron: int, bound: float) -> None:
 
 
 def _check_float32_mlp(plans) -> None:
-    """Refuse a network whose sums float32 cannot hold exactly."""
-    hi_in = [1.0] * plans[0].in_features
+    """Refuse a network whose sums float32 cannot hold exactly.
+
+    Every partial sum of a neuron is at most ``|bias| + sum(|w| * top)``,
+    where ``top`` is the largest activation of each input neuron (exact,
+    from the integer range of its gate).
+    """
+    top_in = [1.0] * plans[0].in_features
     for i, p in enumerate(plans):
-        out = []
-        for row, b in zip(p.weight, p.bias):
-            bound = abs(b) + sum(abs(c) * hi_in[j] for j, c in row)
-            _refuse(i + 1, len(out), bound)
-            out.append(1.0 if p.activation == "step" else bound)
-        hi_in = out
+        for n, (row, b) in enumerate(zip(p.weight, p.bias)):
+            _refuse(i + 1, n, abs(b) + sum(abs(c) * top_in[j] for j, c in row))
+        top_in = list(p.tops)
 
 
 def _check_float32_sparse(plans) -> None:
-    hi_in = [1.0] * plans[0].in_width
+    top_in = [1.0] * plans[0].n_slots
     for i, p in enumerate(plans):
-        out = [hi_in[j] for j in p.keep]
+        n = 0
         for b in p.buckets:
             for idx, wts, bias in zip(b.index, b.weight, b.bias):
-                bound = abs(bias) + sum(abs(c) * hi_in[j] for j, c in zip(idx, wts))
-                _refuse(i + 1, len(out), bound)
-                out.append(1.0 if p.activation == "step" else bound)
-        hi_in = out
+                _refuse(i + 1, n, abs(bias) + sum(abs(c) * top_in[j] for j, c in zip(idx, wts)))
+                n += 1
+        top_in = list(p.tops)

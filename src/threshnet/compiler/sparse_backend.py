@@ -1,13 +1,14 @@
 """Stage 5, sparse layout: threshold layers that read their operands by index.
 
 A dense ``nn.Linear`` per layer cannot hold a circuit of 100k gates: the
-pass-through columns alone would need hundreds of GB.  Here each layer keeps
-a *live buffer*: the activations of every signal still needed later.  A
-layer gathers its operands from the buffer with ``index_select`` (ONNX
-``Gather``), multiplies by a weight vector and sums, then appends its new
-neurons and drops the signals nobody reads again.  So there are no
-pass-through neurons, memory follows the widest live cut, and weights are
-stored as index and value tensors, O(edges).
+pass-through columns alone would need hundreds of GB.  Here the network
+keeps a *slot buffer* of shape ``(slots, batch)``: one row per live neuron.
+A layer gathers its operands' rows with ``index_select`` (ONNX ``Gather``),
+multiplies by a weight vector, sums, applies the activation and writes its
+new neurons into free slots (``index_copy_``).  A slot is freed once no later
+layer reads it, so there are no pass-through neurons, memory follows the
+widest live cut rather than the gate count, and weights are stored as index
+and value tensors, O(edges).
 
 Neurons are the same as in the dense layout (see ``torch_backend``): a
 signal is an affine function of one or two neurons, folded into its
@@ -17,6 +18,7 @@ next power of two, so padding at most doubles the storage.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import networkx as nx
@@ -30,51 +32,61 @@ from .torch_backend import ACTIVATIONS, RELU, STEP, Affine, Step, _bounds, _comb
 
 @dataclass(frozen=True)
 class Bucket:
-    """Neurons ``act(sum(weight * buffer[index]) + bias)`` with fan-in padded to ``width``."""
+    """Neurons ``act(sum(weight * slot[index]) + bias)``, fan-in padded to one width.
+
+    ``slots`` are where the neurons are written (empty for the final read-out).
+    """
 
     index: tuple[tuple[int, ...], ...]
     weight: tuple[tuple[float, ...], ...]
     bias: tuple[float, ...]
     names: tuple[str, ...]
+    slots: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class SparsePlan:
-    """One layer: ``keep`` buffer columns survive, then the buckets' neurons follow."""
+    """One layer of buckets; ``activation`` None is the final read-out of the outputs."""
 
-    keep: tuple[int, ...]
     buckets: tuple[Bucket, ...]
     activation: str | None
-    in_width: int
+    n_slots: int
+    tops: tuple[float, ...] = ()  # largest activation of each slot after this layer
 
     @property
     def neurons(self) -> int:
         return sum(len(b.bias) for b in self.buckets)
 
 
-def _bucketed(rows: list[tuple[dict[int, float], float, str]]) -> tuple[Bucket, ...]:
-    groups: dict[int, list[tuple[dict[int, float], float, str]]] = {}
+def _width(n: int) -> int:
+    w = 1
+    while w < n:
+        w *= 2
+    return w
+
+
+def _bucketed(rows: list[tuple[dict[int, float], float, str, int]]) -> tuple[Bucket, ...]:
+    """Group rows ``(terms, bias, name, slot)`` by padded fan-in."""
+    groups: dict[int, list[tuple[dict[int, float], float, str, int]]] = {}
     for row in rows:
-        width = 1
-        while width < len(row[0]):
-            width *= 2
-        groups.setdefault(width, []).append(row)
+        groups.setdefault(_width(len(row[0])), []).append(row)
     out = []
     for width in sorted(groups):
-        idx, wts, bias, names = [], [], [], []
-        for terms, b, name in groups[width]:
+        idx, wts, bias, names, slots = [], [], [], [], []
+        for terms, b, name, slot in groups[width]:
             items = sorted(terms.items())
             pad = width - len(items)
             idx.append(tuple(j for j, _ in items) + (0,) * pad)
             wts.append(tuple(c for _, c in items) + (0.0,) * pad)
             bias.append(b)
             names.append(name)
-        out.append(Bucket(tuple(idx), tuple(wts), tuple(bias), tuple(names)))
+            slots.append(slot)
+        out.append(Bucket(tuple(idx), tuple(wts), tuple(bias), tuple(names), tuple(slots)))
     return tuple(out)
 
 
 def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
-    """Layer plans for a layered threshold graph; the last plan combines the outputs."""
+    """Layer plans for a layered threshold graph; the last plan reads out the outputs."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     depth = g.graph[DEPTH]
@@ -85,52 +97,75 @@ def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
         if g.nodes[v][KIND] != KIND_INPUT:
             by_layer[y[v]].append(v)
     last = {v: last_read(g, y, depth, owned, v) or 0 for v in g.nodes}
-    # The buffer: signal -> its value as an affine map of buffer columns.
+    # Each signal is an affine map of slots; a slot lives while a live signal uses it.
     where: dict[int, Affine] = {v: (0.0, {i: 1.0}) for i, v in enumerate(g.graph[INPUTS])}
-    width = len(g.graph[INPUTS])
+    users: dict[int, int] = {i: 1 for i in range(len(g.graph[INPUTS]))}
+    dies: list[list[int]] = [[] for _ in range(depth + 2)]
+    for v in g.graph[INPUTS]:
+        dies[min(last[v], depth + 1)].append(v)
+    free: list[int] = []  # a min-heap of free slots
+    n_slots = len(g.graph[INPUTS])
+    top: dict[int, float] = {i: 1.0 for i in range(n_slots)}
     plans: list[SparsePlan] = []
     for l in range(1, depth + 1):
-        # Columns still needed after this layer keep their order at the front.
-        keep_cols = sorted({j for s, (_, t) in where.items() if last[s] > l for j in t})
-        col = {j: i for i, j in enumerate(keep_cols)}
-        rows: list[tuple[dict[int, float], float, str]] = []
-        new_values: dict[int, tuple[float, dict[int, float]]] = {}  # in terms of new-row numbers
+        rows: list[tuple[dict[int, float], float, str, int]] = []
+        new_values: dict[int, tuple[float, dict[int, float]]] = {}  # in terms of row numbers
         seen: dict[tuple, int] = {}
+        tops: list[float] = []
 
-        def neuron(aff: Affine, shift: float, name: str) -> int:
-            key = (tuple(sorted((j, c) for j, c in aff[1].items() if c)), aff[0] + shift)
+        def neuron(aff: Affine, shift: float, name: str, lo: float = 0.0, hi: float = 1.0) -> int:
+            """A neuron ``act(aff + shift)``; identical neurons in one layer are shared."""
+            terms = {j: c for j, c in aff[1].items() if c}
+            key = (tuple(sorted(terms.items())), aff[0] + shift)
             if key in seen:
                 return seen[key]
-            rows.append(({j: c for j, c in aff[1].items() if c}, aff[0] + shift, name))
+            rows.append((terms, aff[0] + shift, name, -1))
+            tops.append(1.0 if activation == STEP else max(0.0, hi + shift))
             seen[key] = len(rows) - 1
             return len(rows) - 1
 
         for v in by_layer[l]:
             name = g.nodes[v][NAME] or f"g{v}"
             z = _combine(g, v, where)
-            if activation == STEP:
-                new_values[v] = (0.0, {neuron(z, 0.5, name): 1.0})
-                continue
             lo, hi = _bounds(g, v)
-            if hi <= 0:
-                new_values[v] = (0.0, {neuron(z, 1.0, name): 1.0})
+            if activation == STEP:
+                new_values[v] = (0.0, {neuron(z, 0.5, name, lo, hi): 1.0})
+            elif hi <= 0:
+                new_values[v] = (0.0, {neuron(z, 1.0, name, lo, hi): 1.0})
             elif lo >= -1:
-                new_values[v] = (1.0, {neuron((-z[0], {j: -c for j, c in z[1].items()}), 0.0, name): -1.0})
+                neg = (-z[0], {j: -c for j, c in z[1].items()})
+                new_values[v] = (1.0, {neuron(neg, 0.0, name, -hi, -lo): -1.0})
             else:
-                new_values[v] = (0.0, {neuron(z, 1.0, f"{name}[z+1]"): 1.0, neuron(z, 0.0, f"{name}[z]"): -1.0})
-        buckets = _bucketed(rows)
-        # Row r of `rows` lands at buffer column len(keep) + its position in bucket order.
-        order = [r for b in _bucket_members(rows) for r in b]
-        pos = {r: len(keep_cols) + i for i, r in enumerate(order)}
-        nxt: dict[int, Affine] = {}
-        for s, (c, t) in where.items():
-            if last[s] > l:
-                nxt[s] = (c, {col[j]: k for j, k in t.items()})
+                new_values[v] = (0.0, {neuron(z, 1.0, f"{name}[z+1]", lo, hi): 1.0,
+                                       neuron(z, 0.0, f"{name}[z]", lo, hi): -1.0})
+        # Free the slots of signals last read here, then place the new neurons.
+        for s in dies[l]:
+            for j in where.pop(s)[1]:
+                users[j] -= 1
+                if users[j] == 0:
+                    heapq.heappush(free, j)
+        slot_of: list[int] = []
+        for _ in rows:
+            if free:
+                slot_of.append(heapq.heappop(free))
+            else:
+                slot_of.append(n_slots)
+                n_slots += 1
+        rows = [(t, b, n, slot_of[r]) for r, (t, b, n, _) in enumerate(rows)]
+        for r, slot in enumerate(slot_of):
+            users[slot] = 0
+            top[slot] = max(top.get(slot, 0.0), tops[r])  # slots are reused: keep the largest
         for v, (c, t) in new_values.items():
-            nxt[v] = (c, {pos[r]: k for r, k in t.items()})
-        plans.append(SparsePlan(tuple(keep_cols), buckets, STEP if activation == STEP else RELU, width))
-        where = nxt
-        width = len(keep_cols) + len(rows)
+            where[v] = (c, {slot_of[r]: k for r, k in t.items()})
+            for j in where[v][1]:
+                users[j] += 1
+            dies[min(last[v], depth + 1)].append(v)
+        for r, slot in enumerate(slot_of):  # a neuron no signal kept (cannot happen) frees at once
+            if users[slot] == 0:
+                heapq.heappush(free, slot)
+        plans.append(SparsePlan(_bucketed(rows), STEP if activation == STEP else RELU, n_slots))
+    plans = [SparsePlan(p.buckets, p.activation, n_slots, tuple(top.get(i, 1.0) for i in range(n_slots)))
+             for p in plans]
     outs = [(sorted(where[v][1].items()), where[v][0], port) for port, v in g.graph[OUTPUTS]]
     k = max(1, max(len(t) for t, _, _ in outs))
     final = Bucket(
@@ -139,59 +174,80 @@ def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
         tuple(c for _, c, _ in outs),
         tuple(p for _, _, p in outs),
     )
-    plans.append(SparsePlan((), (final,), None, width))
+    plans.append(SparsePlan((final,), None, n_slots, (1.0,) * n_slots))
     return plans
 
 
-def _bucket_members(rows: list[tuple[dict[int, float], float, str]]) -> list[list[int]]:
-    """Row numbers per bucket, in the order :func:`_bucketed` lays them out."""
-    groups: dict[int, list[int]] = {}
-    for r, (terms, _, _) in enumerate(rows):
-        width = 1
-        while width < len(terms):
-            width *= 2
-        groups.setdefault(width, []).append(r)
-    return [groups[w] for w in sorted(groups)]
+class ToSlots(nn.Module):
+    """``(batch, n_inputs)`` to the slot buffer ``(n_slots, batch)``, inputs in the first rows."""
+
+    def __init__(self, n_inputs: int, n_slots: int) -> None:
+        super().__init__()
+        self.n_inputs, self.n_slots = n_inputs, n_slots
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = x.new_zeros(self.n_slots - self.n_inputs, x.shape[0])
+        return torch.cat([x.t(), pad], 0)
 
 
 class GatherLayer(nn.Module):
-    """``[buffer[:, keep], act(sum(w * buffer[:, idx]) + b) per bucket]``."""
+    """Per bucket: ``act(sum(w * slots[idx]) + b)``, written into its slots in place.
+
+    The final layer (``final``) returns the ``(batch, n_outputs)`` read-out instead.
+    """
 
     def __init__(self, plan: SparsePlan, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.register_buffer("keep", torch.tensor(plan.keep, dtype=torch.long))
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         self.shapes: list[tuple[int, int]] = []
         for i, b in enumerate(plan.buckets):
-            m, k = len(b.bias), len(b.index[0]) if b.index else 1
+            m, k = len(b.bias), len(b.index[0])
             self.register_buffer(f"idx{i}", torch.tensor(b.index, dtype=torch.long).reshape(-1))
-            self.weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k)))
-            self.biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype)))
+            self.weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1)))
+            self.biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1)))
             self.shapes.append((m, k))
+        self.final = plan.activation is None
+        if not self.final:
+            self.register_buffer("slots", torch.tensor([s for b in plan.buckets for s in b.slots], dtype=torch.long))
         self.names = tuple(n for b in plan.buckets for n in b.names)
         self.act: nn.Module = Step() if plan.activation == STEP else nn.ReLU() if plan.activation == RELU \
             else nn.Identity()
-        self.final = plan.activation is None
-        self.in_width = plan.in_width
+        self.n_slots = plan.n_slots
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = [] if self.final else [x.index_select(1, self.keep)]
+    def bucket(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(index (m, k), weight (m, k), bias (m,)) of bucket ``i``."""
+        m, k = self.shapes[i]
+        return getattr(self, f"idx{i}").reshape(m, k), self.weights[i].reshape(m, k), self.biases[i].reshape(m)
+
+    def forward(self, state: torch.Tensor) -> torch.Tensor:
+        parts = []
         for i, (m, k) in enumerate(self.shapes):
-            idx = getattr(self, f"idx{i}")
-            z = (x.index_select(1, idx).reshape(x.shape[0], m, k) * self.weights[i]).sum(-1) + self.biases[i]
-            parts.append(self.act(z))
-        return torch.cat(parts, 1) if len(parts) > 1 else parts[0]
+            x = state.index_select(0, getattr(self, f"idx{i}")).reshape(m, k, state.shape[1])
+            parts.append(self.act((x * self.weights[i]).sum(1) + self.biases[i]))
+        new = torch.cat(parts, 0) if len(parts) > 1 else parts[0]
+        if self.final:
+            return new.t()
+        return state.index_copy(0, self.slots, new) if torch.is_grad_enabled() or _exporting() \
+            else state.index_copy_(0, self.slots, new)
 
 
-def empty_plan(keep: int, shapes: list[tuple[int, int]], activation: str | None, in_width: int,
+def _exporting() -> bool:
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and compiler.is_compiling())
+
+
+def empty_plan(shapes: list[tuple[int, int]], activation: str | None, n_slots: int,
                names: list[str]) -> SparsePlan:
     """A zero-filled plan of the given shapes, to load a saved state dict into."""
     it = iter(names)
-    buckets = tuple(Bucket(((0,) * k,) * m, ((0.0,) * k,) * m, (0.0,) * m, tuple(next(it) for _ in range(m)))
-                    for m, k in shapes)
-    return SparsePlan(tuple(range(keep)), buckets, activation, in_width)
+    buckets = []
+    for m, k in shapes:
+        slots = tuple(range(m)) if activation is not None else ()
+        buckets.append(Bucket(((0,) * k,) * m, ((0.0,) * k,) * m, (0.0,) * m, tuple(next(it) for _ in range(m)),
+                              slots))
+    return SparsePlan(tuple(buckets), activation, n_slots)
 
 
-def build_sparse(plans: list[SparsePlan], dtype: torch.dtype = torch.float32) -> nn.Sequential:
-    return nn.Sequential(*[GatherLayer(p, dtype) for p in plans])
+def build_sparse(plans: list[SparsePlan], n_inputs: int, dtype: torch.dtype = torch.float32) -> nn.Sequential:
+    return nn.Sequential(ToSlots(n_inputs, plans[-1].n_slots), *[GatherLayer(p, dtype) for p in plans])

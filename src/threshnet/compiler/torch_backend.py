@@ -53,6 +53,7 @@ class LayerPlan:
     #: signals this layer hands on: (threshold node, constant, ((neuron, coefficient), ...)),
     #: i.e. value = constant + sum(coefficient * activation of neuron)
     values: tuple[tuple[int, float, tuple[tuple[int, float], ...]], ...] = ()
+    tops: tuple[float, ...] = ()  # the largest value each neuron's activation takes
 
 
 def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[LayerPlan]:
@@ -88,8 +89,9 @@ def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[L
         nxt: dict[int, Affine] = {}
         n_pass = 0
         seen: dict[tuple, int] = {}
+        tops: list[float] = []  # largest activation of each neuron (exact ranges of z)
 
-        def neuron(aff: Affine, shift: float, name: str) -> int:
+        def neuron(aff: Affine, shift: float, name: str, lo: float = 0.0, hi: float = 1.0) -> int:
             """A neuron computing ``act(aff + shift)``; identical neurons are shared."""
             row = {j: c for j, c in aff[1].items() if c}
             key = (tuple(sorted(row.items())), aff[0] + shift)
@@ -98,6 +100,7 @@ def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[L
             rows.append(row)
             bias.append(aff[0] + shift)
             names.append(name)
+            tops.append(1.0 if act == STEP else max(0.0, hi + shift))
             seen[key] = len(rows) - 1
             return len(rows) - 1
 
@@ -110,26 +113,27 @@ def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[L
                 nxt[v] = (0.0, {n: 1.0})
                 continue
             z = _combine(g, v, where)
-            if act == STEP:
-                nxt[v] = (0.0, {neuron(z, 0.5, name): 1.0})
-                continue
             lo, hi = _bounds(g, v)
+            if act == STEP:
+                nxt[v] = (0.0, {neuron(z, 0.5, name, lo, hi): 1.0})
+                continue
             if hi <= 0:
-                nxt[v] = (0.0, {neuron(z, 1.0, name): 1.0})
+                nxt[v] = (0.0, {neuron(z, 1.0, name, lo, hi): 1.0})
             elif lo >= -1:
-                nxt[v] = (1.0, {neuron((-z[0], {j: -c for j, c in z[1].items()}), 0.0, name): -1.0})
+                nxt[v] = (1.0, {neuron((-z[0], {j: -c for j, c in z[1].items()}), 0.0, name, -hi, -lo): -1.0})
             else:
-                hi_n = neuron(z, 1.0, f"{name}[z+1]")
-                lo_n = neuron(z, 0.0, f"{name}[z]")
+                hi_n = neuron(z, 1.0, f"{name}[z+1]", lo, hi)
+                lo_n = neuron(z, 0.0, f"{name}[z]", lo, hi)
                 nxt[v] = (0.0, {hi_n: 1.0, lo_n: -1.0})
         plans.append(LayerPlan(tuple(tuple(sorted(r.items())) for r in rows), tuple(bias), tuple(names),
                                width, act, n_pass,
-                               tuple((v, c, tuple(sorted(t.items()))) for v, (c, t) in sorted(nxt.items()))))
+                               tuple((v, c, tuple(sorted(t.items()))) for v, (c, t) in sorted(nxt.items())),
+                               tuple(tops)))
         where, width = nxt, len(rows)
     if activation == RELU and not output_step:
         rows = [where[v] for _, v in g.graph[OUTPUTS]]
         plans.append(LayerPlan(tuple(tuple(sorted(r[1].items())) for r in rows), tuple(r[0] for r in rows),
-                               tuple(p for p, _ in g.graph[OUTPUTS]), width, None, 0))
+                               tuple(p for p, _ in g.graph[OUTPUTS]), width, None, 0, (), (1.0,) * len(rows)))
     return plans
 
 
