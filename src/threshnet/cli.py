@@ -20,7 +20,7 @@ class CliError(Exception):
     """A user-facing error: printed as ``threshnet: error: ...``, exit 1."""
 
 
-def load_spec(path: str, fmt: str | None = None) -> Spec:
+def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False) -> Spec:
     """Read a spec or netlist from a path, or from stdin when ``path`` is ``-``."""
     from .compiler.parse import parse
 
@@ -30,7 +30,7 @@ def load_spec(path: str, fmt: str | None = None) -> Spec:
             return parse(text, "<stdin>")
         from .frontends import read_text
 
-        return read_text(text, fmt, filename="<stdin>")
+        return read_text(text, fmt, filename="<stdin>", cut_latches=cut_latches)
     p = Path(path)
     if not p.exists():
         raise CliError(f"cannot read '{path}': no such file")
@@ -44,7 +44,7 @@ def load_spec(path: str, fmt: str | None = None) -> Spec:
         return parse(text, str(path))
     from .frontends import read
 
-    return read(p, format=fmt)
+    return read(p, format=fmt, cut_latches=cut_latches)
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
@@ -59,7 +59,7 @@ def _fmt(v: float) -> str:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec, args.format)
+    spec = load_spec(args.spec, args.format, args.cut_latches)
     net = _compile(args, spec)
     print(f"{spec.filename}: {len(spec.inputs)} inputs ({', '.join(spec.inputs)}), "
           f"{len(spec.outputs)} outputs ({', '.join(spec.outputs)})")
@@ -75,7 +75,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import torch
 
-    spec = load_spec(args.spec, args.format)
+    spec = load_spec(args.spec, args.format, args.cut_latches)
     net = _compile(args, spec)
     if net.layout != "mlp":
         raise CliError("'show' prints dense weight matrices; this network uses the sparse layout "
@@ -122,7 +122,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     from .check import _rows_exhaustive
     from .compiler.evaluate import evaluate_batch
 
-    spec = load_spec(args.spec, args.format)
+    spec = load_spec(args.spec, args.format, args.cut_latches)
     n = len(spec.inputs)
     if n > TABLE_LIMIT:
         print(f"{spec.filename}: {n} inputs is too many for a truth table (at most {TABLE_LIMIT}, "
@@ -151,7 +151,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check
 
-    spec = load_spec(args.spec, args.format)
+    spec = load_spec(args.spec, args.format, args.cut_latches)
     if args.net:
         from .network import load
 
@@ -166,7 +166,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .compiler.evaluate import evaluate
 
-    spec = load_spec(args.spec, args.format)
+    spec = load_spec(args.spec, args.format, args.cut_latches)
     values: dict[str, int] = {}
     for a in args.assignments:
         name, eq, val = a.partition("=")
@@ -186,7 +186,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
-    spec = load_spec(args.spec, args.format)
+    spec = load_spec(args.spec, args.format, args.cut_latches)
     if args.activation == "relu" and not args.output_step:
         args.no_output_step = True
     net = _compile(args, spec)
@@ -201,7 +201,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     from .compiler.compiling import compile_stages
     from .export import draw
 
-    spec = load_spec(args.spec, args.format)
+    spec = load_spec(args.spec, args.format, args.cut_latches)
     c = compile_stages(spec, "step", layout=args.layout, progress=not args.quiet)
     written = draw(c.threshold_graph, args.output)
     if written != Path(args.output):
@@ -225,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("spec", metavar="SPEC", help="spec or netlist file, or - for stdin")
         sp.add_argument("--format", choices=["bool", "blif", "aag", "aig", "bench", "pla"],
                         help="input format (default: from the file extension; stdin: bool)")
+        sp.add_argument("--cut-latches", action="store_true",
+                        help="sequential netlists: each latch becomes an extra input (its state) and an "
+                             "extra output NAME$next (its next state), so one clock step compiles")
         if net_opts:
             sp.add_argument("--activation", choices=["relu", "step"], default="relu",
                             help="hidden activation (default: relu)")

@@ -3,19 +3,23 @@
 A reader registers ports, drivers (one expression per signal) and latches with a
 :class:`Netlist`, each with the place in the file it came from; :meth:`Netlist.finish`
 then checks the whole netlist (undefined signals, undriven outputs, latches,
-combinational loops) and returns the ``Spec``.  Everything here is iterative:
+combinational loops, reported as ``a -> b -> a`` where ``a -> b`` means ``a`` reads ``b``,
+as the spec parser does) and returns the ``Spec``.  Everything here is iterative:
 netlists have 100k+ gates and chains thousands deep.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple, Sequence
+import functools
+import gc
+from typing import Callable, Iterable, NamedTuple, Sequence, TypeVar
 
 from ..compiler.errors import Span, SpecError
-from ..compiler.spec import AND, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec
+from ..compiler.spec import AND, OR, XOR, Assign, BinOp, Const, Expr, Spec
 
 #: Suffix of the next-state output that ``cut_latches=True`` adds for each latch.
 NEXT_SUFFIX = "$next"
+
 
 class Loc(NamedTuple):
     """Where something is in the file: 1-based line, optional 1-based column and width."""
@@ -26,6 +30,31 @@ class Loc(NamedTuple):
 
 
 NOWHERE = Loc(None)
+_LOOP_SHOWN = 10  # signals of a long combinational loop named in its message
+
+
+_F = TypeVar("_F", bound=Callable)
+
+
+def without_gc(fn: _F) -> _F:
+    """Run ``fn`` with the cyclic garbage collector paused.
+
+    Readers allocate hundreds of thousands of small acyclic objects; the collector's passes
+    over them would triple the reading time of a large netlist.  Reference counting still
+    frees everything; the collector is re-enabled (if it was on) when ``fn`` returns or raises.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return wrapper  # type: ignore[return-value]
 
 
 def chain(op: str, operands: Sequence[Expr]) -> Expr:
@@ -198,7 +227,13 @@ class Netlist:
         start = min(cycle, key=key)
         i = cycle.index(start)
         ring = cycle[i:] + cycle[:i] + [start]
-        raise self.error("combinational loop: " + " -> ".join(ring), Loc(self.drivers[start][2].line))
+        if len(ring) > _LOOP_SHOWN + 2:
+            text = f"combinational loop through {len(cycle)} signals: " + " -> ".join(
+                ring[:_LOOP_SHOWN] + ["...", start]
+            )
+        else:
+            text = "combinational loop: " + " -> ".join(ring)
+        raise self.error(text, Loc(self.drivers[start][2].line))
 
 
 def find_cycle(nodes: Iterable[str], deps, is_node) -> list[str] | None:
@@ -254,6 +289,3 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError:
         return data.decode("latin-1")
 
-
-def literal(name: str, positive: bool) -> Expr:
-    return Name(name) if positive else Not(Name(name))

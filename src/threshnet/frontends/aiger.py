@@ -24,10 +24,11 @@ Binary files have no source text (``Spec.source`` is ``None``); errors still nam
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from ..compiler.errors import DEFAULT_FILENAME, SpecError
-from ..compiler.spec import Const, Expr, Name, Not, Spec
-from ._netlist import Loc, Netlist, decode_text, unique_name
+from ..compiler.spec import AND, BinOp, Const, Expr, Name, Not, Spec
+from ._netlist import without_gc, Loc, Netlist, decode_text, plural, unique_name
 
 _EXTRA = (
     ("B", "bad-state properties"),
@@ -35,9 +36,11 @@ _EXTRA = (
     ("J", "justice properties"),
     ("F", "fairness constraints"),
 )
-_SYMBOL = re.compile(r"([ilobcjf])(\d+) (.*)", re.S)
-_KIND_WORD = {"i": "input", "l": "latch", "o": "output", "b": "bad-state property",
-              "c": "constraint", "j": "justice property", "f": "fairness constraint"}
+_SYMBOL = re.compile(r"([ilobcjf])([0-9]+) (.*)", re.S)
+_MAX_INPUTS = 1 << 24  # binary inputs take no bytes: refuse absurd headers before allocating
+_KIND_WORD = {"i": ("input", "inputs"), "l": ("latch", "latches"), "o": ("output", "outputs"),
+              "b": ("bad-state property", "bad-state properties"), "c": ("constraint", "constraints"),
+              "j": ("justice property", "justice properties"), "f": ("fairness constraint", "fairness constraints")}
 
 
 class _Aig:
@@ -56,12 +59,13 @@ class _Aig:
 def parse_aiger(data: bytes, filename: str = DEFAULT_FILENAME, *, cut_latches: bool = False) -> Spec:
     """Read an AIGER file's bytes, ASCII (``aag``) or binary (``aig``) by its header."""
     if data.startswith(b"aag"):
-        return parse_aag(decode_text(data), filename, cut_latches=cut_latches)
+        return parse_aag(_decode_aag(data), filename, cut_latches=cut_latches)
     if data.startswith(b"aig"):
         return parse_aig(data, filename, cut_latches=cut_latches)
     raise SpecError("not an AIGER file: the header must start with 'aag' or 'aig'", filename=filename, line=1)
 
 
+@without_gc
 def parse_aag(text: str, filename: str = DEFAULT_FILENAME, *, cut_latches: bool = False) -> Spec:
     """Read ASCII AIGER text; raise :class:`SpecError` on any problem."""
     net = Netlist(filename, text)
@@ -76,7 +80,7 @@ def parse_aag(text: str, filename: str = DEFAULT_FILENAME, *, cut_latches: bool 
         for k in range(count):
             if pos >= len(lines):
                 raise net.error(
-                    f"unexpected end of file: the header promises {count} {what} lines, found {k}",
+                    f"unexpected end of file: the header promises {plural(count, what + ' line')}, found {k}",
                     Loc(len(lines) or 1),
                 )
             out.append((_ints(lines[pos], pos + 1, what, net), Loc(pos + 1)))
@@ -103,6 +107,7 @@ def parse_aag(text: str, filename: str = DEFAULT_FILENAME, *, cut_latches: bool 
     return _build(aig, net, cut_latches, binary=False)
 
 
+@without_gc
 def parse_aig(data: bytes, filename: str = DEFAULT_FILENAME, *, cut_latches: bool = False) -> Spec:
     """Read binary AIGER bytes; raise :class:`SpecError` on any problem."""
     net = Netlist(filename, None)
@@ -117,7 +122,8 @@ def parse_aig(data: bytes, filename: str = DEFAULT_FILENAME, *, cut_latches: boo
         if end < 0:
             if pos >= n:
                 raise net.error(
-                    f"unexpected end of file: the header promises {count} {what} lines, found {k}", Loc(lineno or 1)
+                    f"unexpected end of file: the header promises {plural(count, what + ' line')}, found {k}",
+                    Loc(lineno or 1),
                 )
             end = n
         line = data[pos:end].decode("latin-1")
@@ -131,6 +137,8 @@ def parse_aig(data: bytes, filename: str = DEFAULT_FILENAME, *, cut_latches: boo
         raise net.error(
             f"invalid binary AIGER header: M = {aig.M} but I + L + A = {aig.I + aig.L + aig.A}", Loc(1)
         )
+    if aig.I > _MAX_INPUTS:
+        raise net.error(f"the header declares {aig.I} inputs; this reader handles at most {_MAX_INPUTS}", Loc(1))
     for i in range(aig.I):
         aig.inputs.append((2 * (i + 1), Loc(None)))
     for k in range(aig.L):
@@ -179,16 +187,29 @@ def parse_aig(data: bytes, filename: str = DEFAULT_FILENAME, *, cut_latches: boo
         ands.append((lhs, rhs0, rhs1, nowhere))
 
     first = 1 + data.count(b"\n", 0, pos)
-    rest = decode_text(data[pos:]).split("\n")
-    _symbols([(first + k, line) for k, line in enumerate(rest)], aig, net)
+    # Decode line by line: the comment section may hold any bytes.
+    rest = data[pos:].split(b"\n")
+    _symbols(((first + k, decode_text(line)) for k, line in enumerate(rest)), aig, net)
     return _build(aig, net, cut_latches, binary=True)
+
+
+def _decode_aag(data: bytes) -> str:
+    """ASCII AIGER bytes to text: UTF-8 names survive a comment section in another encoding."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    m = re.search(rb"\nc\r?\n", data)
+    if m is None:
+        return decode_text(data)
+    return decode_text(data[: m.end()]) + data[m.end():].decode("latin-1")
 
 
 # -- pieces -----------------------------------------------------------------------------------------
 def _ints(line: str, lineno: int, what: str, net: Netlist) -> list[int]:
     toks = line.split()
     for t in toks:
-        if not t.isdigit():
+        if not (t.isascii() and t.isdigit()):
             raise net.error(f"malformed {what} line: '{t}' is not a literal (a non-negative integer)", Loc(lineno))
     return [int(t) for t in toks]
 
@@ -199,7 +220,7 @@ def _header(line: str, magic: str, aig: _Aig, net: Netlist) -> None:
     if not toks or toks[0] != magic:
         raise net.error(usage, Loc(1))
     nums = toks[1:]
-    if not 5 <= len(nums) <= 9 or not all(t.isdigit() for t in nums):
+    if not 5 <= len(nums) <= 9 or not all(t.isascii() and t.isdigit() for t in nums):
         raise net.error(usage, Loc(1))
     vals = [int(t) for t in nums]
     aig.M, aig.I, aig.L, aig.O, aig.A = vals[:5]
@@ -212,7 +233,7 @@ def _header(line: str, magic: str, aig: _Aig, net: Netlist) -> None:
             )
 
 
-def _symbols(lines: list[tuple[int, str]], aig: _Aig, net: Netlist) -> None:
+def _symbols(lines: Iterable[tuple[int, str]], aig: _Aig, net: Netlist) -> None:
     counts = {"i": aig.I, "l": aig.L, "o": aig.O}
     for lineno, line in lines:
         if line.endswith("\r"):
@@ -228,12 +249,10 @@ def _symbols(lines: list[tuple[int, str]], aig: _Aig, net: Netlist) -> None:
                 Loc(lineno),
             )
         kind, idx, name = m.group(1), int(m.group(2)), m.group(3)
-        word = _KIND_WORD[kind]
+        word, words = _KIND_WORD[kind]
         if kind not in counts or idx >= counts[kind]:
-            have = counts.get(kind, 0)
-            raise net.error(f"symbol for {word} {idx}, but the file has {have} {word}s"
-                            if kind != "l" else f"symbol for latch {idx}, but the file has {have} latches",
-                            Loc(lineno))
+            have = plural(counts.get(kind, 0), word, words)
+            raise net.error(f"symbol for {word} {idx}, but the file has {have}", Loc(lineno))
         if not name:
             raise net.error(f"empty name for {word} {idx}", Loc(lineno))
         table = aig.symbols[kind]
@@ -270,9 +289,9 @@ def _build(aig: _Aig, net: Netlist, cut_latches: bool, *, binary: bool) -> Spec:
         define(lit, "input", k, loc)
     for k, (lit, _nxt, loc) in enumerate(aig.latches):
         define(lit, "latch", k, loc)
-    if not binary:
-        for k, (lhs, _a, _b, loc) in enumerate(aig.ands):
-            define(lhs, "AND", k, loc)
+    for k, (lhs, _a, _b, loc) in enumerate(aig.ands):
+        define(lhs, "AND", k, loc)
+    if not binary:  # binary AND inputs are earlier variables by construction
         for _lhs, a, b, loc in aig.ands:
             for lit in (a, b):
                 check_lit(lit, loc)
@@ -280,11 +299,11 @@ def _build(aig: _Aig, net: Netlist, cut_latches: bool, *, binary: bool) -> Spec:
                     raise net.error(f"literal {lit} uses variable {lit >> 1}, which is never defined", loc)
     for _lit, nxt, loc in aig.latches:
         check_lit(nxt, loc)
-        if nxt >> 1 and nxt >> 1 not in defined_at and not (binary and nxt >> 1 <= M):
+        if nxt >> 1 and nxt >> 1 not in defined_at:
             raise net.error(f"literal {nxt} uses variable {nxt >> 1}, which is never defined", loc)
     for lit, loc in aig.outputs:
         check_lit(lit, loc)
-        if lit >> 1 and lit >> 1 not in defined_at and not (binary and lit >> 1 <= M):
+        if lit >> 1 and lit >> 1 not in defined_at:
             raise net.error(f"literal {lit} uses variable {lit >> 1}, which is never defined", loc)
 
     # Names: symbols first, then defaults made unique against everything.
@@ -326,7 +345,7 @@ def _build(aig: _Aig, net: Netlist, cut_latches: bool, *, binary: bool) -> Spec:
             out_names.append("")
             out_alias.append(False)
 
-    var_name: list[str | None] = [None] * (M + 1)
+    var_name: dict[int, str] = {}
     for k, (lit, _loc) in enumerate(aig.inputs):
         name = sym_i[k][0] if k in sym_i else None
         if name is None:
@@ -355,7 +374,6 @@ def _build(aig: _Aig, net: Netlist, cut_latches: bool, *, binary: bool) -> Spec:
         if var == 0:
             return Const(lit & 1), []
         name = var_name[var]
-        assert name is not None
         return (Not(Name(name)) if lit & 1 else Name(name)), [name]
 
     # Ports and drivers.
@@ -366,8 +384,6 @@ def _build(aig: _Aig, net: Netlist, cut_latches: bool, *, binary: bool) -> Spec:
     for lhs, a, b, loc in aig.ands:
         ea, ra = expr(a)
         eb, rb = expr(b)
-        from ..compiler.spec import AND, BinOp
-
         net.drive(var_name[lhs >> 1], BinOp(AND, ea, eb), ra + rb, loc)  # type: ignore[arg-type]
     for k, (lit, loc) in enumerate(aig.outputs):
         if not out_alias[k]:

@@ -32,7 +32,7 @@ from typing import Iterator
 
 from ..compiler.errors import DEFAULT_FILENAME
 from ..compiler.spec import Expr, Name, Not, Spec
-from ._netlist import Loc, Netlist, and_all, or_all
+from ._netlist import without_gc, Loc, Netlist, and_all, or_all
 
 _TOKEN = re.compile(r"\S+")
 
@@ -101,6 +101,7 @@ def logical_lines(text: str) -> Iterator[list[Tok]]:
         yield pending
 
 
+@without_gc
 def parse_blif(text: str, filename: str = DEFAULT_FILENAME, *, cut_latches: bool = False) -> Spec:
     """Read BLIF text; raise :class:`SpecError` on any problem."""
     net = Netlist(filename, text)
