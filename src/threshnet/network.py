@@ -114,7 +114,7 @@ class ThreshNet(nn.Module):
                 f"got {tuple(x.shape)}"
             )
         lead = x.shape[:-1]
-        return self.layers(x.reshape(-1, n)).reshape(*lead, len(self.output_names))
+        return self.layers(x.reshape(math.prod(lead), n)).reshape(*lead, len(self.output_names))
 
     def linears(self) -> list[nn.Linear]:
         return [m for m in self.layers if isinstance(m, nn.Linear)]
@@ -214,7 +214,7 @@ def load(path: str | Path) -> ThreshNet:
         kind = layer["kind"]
         if kind == "Linear":
             w = state[f"{i}.weight"]
-            mods.append(nn.Linear(w.shape[1], w.shape[0], dtype=w.dtype))
+            mods.append(nn.utils.skip_init(nn.Linear, w.shape[1], w.shape[0], dtype=w.dtype))
         elif kind == "ReLU":
             mods.append(nn.ReLU())
         elif kind == "Step":

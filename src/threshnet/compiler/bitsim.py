@@ -93,7 +93,8 @@ def pack_rows(rows: np.ndarray) -> np.ndarray:
     padded = np.zeros((n_words * 64, cols), dtype=np.uint8)
     padded[:n] = rows
     bits = np.packbits(padded.T.reshape(cols, n_words, 64), axis=2, bitorder="little")  # (cols, w, 8)
-    return bits.reshape(cols, n_words * 8).view("<u8").reshape(cols, n_words).astype(np.uint64)
+    flat = np.ascontiguousarray(bits.reshape(cols, n_words * 8))
+    return flat.view("<u8").reshape(cols, n_words).astype(np.uint64)
 
 
 def unpack_rows(words: np.ndarray, n: int) -> np.ndarray:

@@ -11,6 +11,7 @@ import torch
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, OUTPUTS
 from .layering import asap_layers, depth_of, last_read, layer
 from .lower import lower
+from .mapping import map_threshold
 from .parse import parse
 from .progress import stages
 from .spec import Spec
@@ -33,6 +34,7 @@ class Compilation:
 
     spec: Spec
     bool_graph: nx.DiGraph
+    mapped_graph: nx.DiGraph
     threshold_graph: nx.DiGraph
     plans: tuple[LayerPlan, ...] | tuple[SparsePlan, ...]
     layout: str = "mlp"
@@ -73,12 +75,15 @@ def dense_size_estimate(tg: nx.DiGraph) -> int:
     return sum(width[l] * width[l - 1] for l in range(1, depth + 1))
 
 
-STAGES = ["parse", "lower", "threshold", "layering", "backend"]
+STAGES = ["parse", "lower", "mapping", "threshold", "layering", "backend"]
 
 
 def compile_stages(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
-                   layout: str = "auto", progress: bool = False) -> Compilation:
-    """Run every stage and keep every intermediate form."""
+                   layout: str = "auto", progress: bool = False, optimize: bool = True) -> Compilation:
+    """Run every stage and keep every intermediate form.
+
+    ``optimize=False`` skips the threshold mapping (one gate per AND/OR).
+    """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     with stages(STAGES, progress) as start:
@@ -86,8 +91,10 @@ def compile_stages(spec: Spec | str | Path, activation: str = "relu", *, output_
         spec = as_spec(spec)
         start("lower")
         bg = lower(spec)
+        start("mapping")
+        mg = map_threshold(bg) if optimize else bg
         start("threshold")
-        tg = threshold(bg)
+        tg = threshold(mg)
         if layout == "auto":
             layout = "mlp" if dense_size_estimate(tg) <= AUTO_DENSE_LIMIT else "sparse"
         start("layering")
@@ -95,13 +102,23 @@ def compile_stages(spec: Spec | str | Path, activation: str = "relu", *, output_
         start("backend")
         if layout == "mlp":
             plans: tuple = tuple(plan_mlp(tg, activation, output_step))
+            if mg is not bg:  # pass-throughs can undo the mapping's savings: keep the smaller net
+                tg0 = layer(threshold(bg), layout=layout)
+                plans0 = tuple(plan_mlp(tg0, activation, output_step))
+                if _size(plans0) < _size(plans):
+                    mg, tg, plans = bg, tg0, plans0
         else:
             plans = tuple(plan_sparse(tg, activation))
-    return Compilation(spec, bg, tg, plans, layout)
+    return Compilation(spec, bg, mg, tg, plans, layout)
+
+
+def _size(plans: tuple[LayerPlan, ...]) -> tuple[int, int]:
+    """(neurons, layers) of dense plans."""
+    return sum(len(p.bias) for p in plans), len(plans)
 
 
 def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
-            layout: str = "auto", progress: bool = False):
+            layout: str = "auto", progress: bool = False, optimize: bool = True):
     """Compile a spec to an exact :class:`~threshnet.network.ThreshNet`.
 
     ``activation`` is ``"relu"`` or ``"step"``; ``output_step=False`` (relu
@@ -114,7 +131,8 @@ def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: b
 
     if activation == "step" and not output_step:
         raise ValueError("output_step=False needs activation='relu' (a step network ends in a step)")
-    c = compile_stages(spec, activation, output_step=output_step, layout=layout, progress=progress)
+    c = compile_stages(spec, activation, output_step=output_step, layout=layout, progress=progress,
+                       optimize=optimize)
     if c.layout == "mlp":
         _check_float32_mlp(c.plans)
         layers = build_layers(list(c.plans), torch.float32)

@@ -24,10 +24,10 @@ class Span:
 def _source_line(source: str | None, line: int) -> str | None:
     if not source or line < 1:
         return None
-    lines = source.splitlines()
+    lines = source.split("\n")  # the lexer counts lines by "\n" alone
     if line > len(lines):
         return None
-    return lines[line - 1]
+    return lines[line - 1].rstrip("\r")
 
 
 def format_error(

@@ -10,8 +10,10 @@ A threshold gate is ``[sum(w_i * x_i) >= t]`` with integer ``w`` and ``t``.
   OR, AND, then ``[or - and >= 1]``.  Layering may switch an XOR to the
   "even" form, ``out = [sum - 2 * (h_2 + h_4 + ...) >= 1]``, which drops the odd
   rungs but reads the operands one layer later (see ``layering``).
+* A node the mapping stage made ``OP_THRESHOLD`` (e.g. a majority) is one
+  gate with its weights.
 * Gates are hash-consed up to negation, so ``a | b`` and ``~a & ~b`` share
-  one gate.
+  one gate, and a majority shares with an XOR's "at least two" rung.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Iterable
 
 import networkx as nx
 
+from .mapping import OP_THRESHOLD
 from .keys import (
     BOOL_MAP, INPUTS, KIND, KIND_GATE, KIND_INPUT, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR,
     OUTPUTS, ROLE, THRESHOLD, WEIGHT, XORS,
@@ -110,7 +113,13 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
         base = name or f"{op}{v}"
         lits = [(tl[u][0], tl[u][1] ^ e[NEG]) for u, _, e in bg.in_edges(v, data=True)]
         k = len(lits)
-        if op == OP_AND:
+        if op == OP_THRESHOLD:
+            ws = [e[WEIGHT] for _, _, e in bg.in_edges(v, data=True)]
+            t = d[THRESHOLD]
+            role = ("and" if t == k else "or" if t == 1 else "maj" if 2 * t == k + 1 else "th") \
+                if all(w == 1 for w in ws) else "th"
+            tl[v] = b.gate(zip(lits, ws), -t, role, name or f"{role}{v}")
+        elif op == OP_AND:
             tl[v] = b.gate(((l, 1) for l in lits), -k, "and", base)
         elif op == OP_OR:
             tl[v] = b.gate(((l, 1) for l in lits), -1, "or", base)

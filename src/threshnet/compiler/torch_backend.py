@@ -160,7 +160,7 @@ def _bounds(g: nx.DiGraph, v: int) -> tuple[int, int]:
 def build_layers(plans: list[LayerPlan], dtype: torch.dtype = torch.float32) -> nn.Sequential:
     mods: list[nn.Module] = []
     for p in plans:
-        lin = nn.Linear(p.in_features, len(p.bias), dtype=dtype)
+        lin = nn.utils.skip_init(nn.Linear, p.in_features, len(p.bias), dtype=dtype)
         w = torch.zeros(len(p.bias), p.in_features, dtype=torch.float64)
         for i, row in enumerate(p.weight):
             for j, c in row:
