@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 CIRCUITS = HERE / "circuits"
 EPFL = ["adder", "bar", "max", "multiplier", "sin", "square", "arbiter", "dec", "int2float", "ctrl", "i2c"]
 ISCAS = ["c17", "c432", "c499", "c880", "c1355", "c1908", "c2670", "c3540", "c5315", "c6288", "c7552"]
+ISCAS = [n for n in ISCAS if (CIRCUITS / "iscas85" / "bench" / f"{n}.bench").exists()]
 BATCH = 4096
 CHECK_SAMPLES = 10_000
 #: The closest existing tool (Verilog -> Yosys abc -g AND -> one ReLU per AND, sparse float64),
