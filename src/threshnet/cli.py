@@ -51,7 +51,8 @@ def _compile(args: argparse.Namespace, spec: Spec):
     from .compiler.compiling import compile
 
     return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
-                   layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False))
+                   layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),
+                   dtype=getattr(args, "dtype", "float32"))
 
 
 def _fmt(v: float) -> str:
@@ -236,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--layout", choices=["auto", "mlp", "sparse"], default="auto",
                             help="dense Linear layers (mlp), index-gathering layers (sparse), "
                                  "or auto: mlp while the dense weights stay small (default)")
+            sp.add_argument("--dtype", choices=["float32", "float64", "float16", "bfloat16"], default="float32",
+                            help="weights' dtype; refused unless the network is exact in it (default float32)")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
         sp.set_defaults(func=func)
         return sp

@@ -32,6 +32,8 @@ class NetStats:
     max_abs_bias: float
     min_margin: float | None  # smallest |pre-activation| of any step neuron; None without steps
     activation: str
+    exact_dtypes: tuple[str, ...] = ()  # dtypes in which the network is exact (see threshnet.precision)
+    noise_radius: float = 0.0  # L-infinity input noise below which outputs stay exact
 
     @property
     def hidden_neurons(self) -> int:
@@ -55,6 +57,8 @@ class NetStats:
             ("bytes", f"fp32 {self.bytes(32)}, fp16 {self.bytes(16)}, int8 {self.bytes(8)}"),
             ("max |weight|", f"{self.max_abs_weight:g}  (max |bias| {self.max_abs_bias:g})"),
             ("min margin", margin),
+            ("exact in", ", ".join(self.exact_dtypes) or "none"),
+            ("noise radius", f"{self.noise_radius:.4g} (L-inf input noise below this leaves outputs exact)"),
         ]
         w = max(len(k) for k, _ in rows)
         return "\n".join(f"{k.ljust(w)}  {v}" for k, v in rows)
@@ -79,7 +83,11 @@ class ThreshNet(nn.Module):
 
     Layout ``mlp``: ``layers`` is a plain ``nn.Sequential`` of ``nn.Linear``,
     ``nn.ReLU`` and :class:`Step`.  Layout ``sparse``: a sequence of
-    ``GatherLayer``s that read and write a slot buffer by index.  ``neuron_names[i]``
+    ``GatherLayer``s that read and write a slot buffer by index.
+
+    Inputs other than 0/1 are not rejected unless ``strict``: the network then
+    computes its threshold gates on the real values (inputs within
+    ``stats().noise_radius`` of 0/1 still give the exact answer).  ``neuron_names[i]``
     names the neurons of layer i.
     """
 
@@ -94,6 +102,7 @@ class ThreshNet(nn.Module):
         passthroughs: int = 0,
         spec: Spec | None = None,
         layout: str = MLP,
+        strict: bool = False,
     ) -> None:
         super().__init__()
         self.layers = layers
@@ -105,6 +114,7 @@ class ThreshNet(nn.Module):
         self.passthroughs = passthroughs
         self.spec = spec
         self.layout = layout
+        self.strict = strict
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = len(self.input_names)
@@ -113,6 +123,9 @@ class ThreshNet(nn.Module):
                 f"expected input of shape (..., {n}) for inputs ({', '.join(self.input_names)}), "
                 f"got {tuple(x.shape)}"
             )
+        if self.strict and not bool(((x == 0) | (x == 1)).all()):
+            bad = x[(x != 0) & (x != 1)].flatten()[0].item()
+            raise ValueError(f"strict network: inputs must be exactly 0 or 1, got {bad!r}")
         lead = x.shape[:-1]
         return self.layers(x.reshape(math.prod(lead), n)).reshape(*lead, len(self.output_names))
 
@@ -120,6 +133,8 @@ class ThreshNet(nn.Module):
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
     def stats(self) -> NetStats:
+        from .precision import analyze, noise_radius
+
         tensors = _layer_tensors(list(self.layers))
         weights = [w for ws, _, _ in tensors for w in ws]
         biases = [b for _, bs, _ in tensors for b in bs]
@@ -149,6 +164,8 @@ class ThreshNet(nn.Module):
             max_abs_bias=max((float(b.abs().max()) for b in biases if b.numel()), default=0.0),
             min_margin=margin,
             activation=self.activation if self.output_step or self.activation == STEP else "relu (no output step)",
+            exact_dtypes=analyze(self).exact_dtypes,
+            noise_radius=noise_radius(self),
         )
 
     def extra_repr(self) -> str:

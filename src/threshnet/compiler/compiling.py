@@ -118,14 +118,18 @@ def _size(plans: tuple[LayerPlan, ...]) -> tuple[int, int]:
 
 
 def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
-            layout: str = "auto", progress: bool = False, optimize: bool = True):
+            layout: str = "auto", progress: bool = False, optimize: bool = True,
+            dtype: torch.dtype | str = torch.float32, strict: bool = False):
     """Compile a spec to an exact :class:`~threshnet.network.ThreshNet`.
 
     ``activation`` is ``"relu"`` or ``"step"``; ``output_step=False`` (relu
     only) leaves out the final step, so the network is pure ReLU.  ``layout``
     is ``"mlp"`` (dense Linear layers), ``"sparse"`` (index-gathering layers,
     for large circuits) or ``"auto"``.  ``progress=True`` shows a bar on
-    stderr for compiles that take over a second.
+    stderr for compiles that take over a second.  ``dtype`` (float64, float32,
+    float16 or bfloat16) is refused, with the first offending neuron, unless
+    the network is exact in it.  ``strict=True`` makes the network reject
+    inputs other than 0 and 1.
     """
     from ..network import ThreshNet
 
@@ -143,8 +147,28 @@ def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: b
         layers = build_sparse(list(c.plans), len(c.spec.inputs), torch.float32)
         names = tuple(tuple(n for b in p.buckets for n in b.names) for p in c.plans[:-1])
         passthroughs = 0
-    return ThreshNet(layers, c.spec.inputs, c.spec.outputs, names, activation, output_step, passthroughs,
-                     c.spec, c.layout)
+    net = ThreshNet(layers, c.spec.inputs, c.spec.outputs, names, activation, output_step, passthroughs,
+                    c.spec, c.layout, strict)
+    return _to_dtype(net, dtype)
+
+
+def _to_dtype(net, dtype: torch.dtype | str):
+    from ..precision import FLOATS, INTS, TORCH_DTYPES, analyze
+
+    name = str(dtype).removeprefix("torch.")
+    name = {"half": "float16", "float": "float32", "double": "float64", "bf16": "bfloat16", "fp16": "float16",
+            "fp32": "float32", "fp64": "float64"}.get(name, name)
+    if name in INTS:
+        raise ValueError(f"dtype {name}: torch layers compute in floats; for integer arithmetic use "
+                         f"threshnet.precision.integer_program(net) (weights and biases scaled by 2)")
+    if name not in FLOATS:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(FLOATS)}")
+    if name == "float32":
+        return net
+    report = analyze(net)
+    if not report.exact[name]:
+        raise ValueError(f"the network is not exact in {name}: {report.reasons[name]}")
+    return net.to(TORCH_DTYPES[name])
 
 
 def _refuse(layer: int, neuron: int, bound: float) -> None:
