@@ -571,7 +571,8 @@ def test_bool_format_uses_the_spec_parser():
 
 def test_format_from_extension():
     assert format_of("x/y.BLIF") == "blif" and format_of("a.aig") == "aig"
-    assert set(FORMATS) == {"blif", "aag", "aig", "bench", "pla", "bool"}
+    assert set(FORMATS) == {"blif", "aag", "aig", "bench", "pla", "bool", "verilog"}
+    assert format_of("top.v") == "verilog" and format_of("top.SV") == "verilog"
 
 
 # -- no recursion, big inputs --------------------------------------------------------------------------
@@ -741,19 +742,22 @@ def test_golden_errors(fmt, text, want):
 
 def test_file_level_errors(tmp_path):
     with pytest.raises(SpecError) as info:
-        read(tmp_path / "circuit.v")
+        read(tmp_path / "circuit.vhd")
     assert str(info.value) == (
-        f"{tmp_path / 'circuit.v'}: error: unknown netlist format (extension '.v'); "
-        "known formats: .blif, .aag, .aig, .bench, .pla, .bool"
+        f"{tmp_path / 'circuit.vhd'}: error: unknown netlist format (extension '.vhd'); "
+        "known formats: .blif, .aag, .aig, .bench, .pla, .bool, .v, .sv"
     )
     with pytest.raises(SpecError) as info:
         read(str(tmp_path / "missing.blif"))
     assert str(info.value) == f"{tmp_path / 'missing.blif'}: error: cannot read file: No such file or directory"
     with pytest.raises(SpecError) as info:
-        read_text("x", "verilog", "f.v")
+        read_text("x", "vhdl", "f.vhd")
     assert str(info.value) == (
-        "f.v: error: unknown netlist format 'verilog'; known formats: .blif, .aag, .aig, .bench, .pla, .bool"
+        "f.vhd: error: unknown netlist format 'vhdl'; known formats: .blif, .aag, .aig, .bench, .pla, .bool, .v, .sv"
     )
+    with pytest.raises(SpecError) as info:
+        read_text("INPUT(a)\nOUTPUT(a)\n", "bench", "t.bench", top="m")
+    assert str(info.value) == "t.bench: error: a top module can only be chosen for Verilog input, not .bench"
 
 
 def test_read_with_explicit_format_and_sniffed_aiger(tmp_path):

@@ -13,6 +13,8 @@ from .compiler.errors import SpecError
 from .compiler.spec import Spec
 
 TABLE_LIMIT = 10
+IN_FORMATS = ["bool", "blif", "aag", "aig", "bench", "pla", "verilog"]
+OUT_FORMATS = ["bool", "blif", "aag", "aig"]
 DENSE_SHOW_LIMIT = 12  # wider layers are shown one equation per neuron
 
 
@@ -20,7 +22,7 @@ class CliError(Exception):
     """A user-facing error: printed as ``threshnet: error: ...``, exit 1."""
 
 
-def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False) -> Spec:
+def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False, top: str | None = None) -> Spec:
     """Read a spec or netlist from a path, or from stdin when ``path`` is ``-``."""
     from .compiler.parse import parse
 
@@ -30,7 +32,7 @@ def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False) -> S
             return parse(text, "<stdin>")
         from .frontends import read_text
 
-        return read_text(text, fmt, filename="<stdin>", cut_latches=cut_latches)
+        return read_text(text, fmt, filename="<stdin>", cut_latches=cut_latches, top=top)
     p = Path(path)
     if not p.exists():
         raise CliError(f"cannot read '{path}': no such file")
@@ -44,7 +46,7 @@ def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False) -> S
         return parse(text, str(path))
     from .frontends import read
 
-    return read(p, format=fmt, cut_latches=cut_latches)
+    return read(p, format=fmt, cut_latches=cut_latches, top=top)
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
@@ -60,7 +62,7 @@ def _fmt(v: float) -> str:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec, args.format, args.cut_latches)
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     net = _compile(args, spec)
     print(f"{spec.filename}: {len(spec.inputs)} inputs ({', '.join(spec.inputs)}), "
           f"{len(spec.outputs)} outputs ({', '.join(spec.outputs)})")
@@ -76,7 +78,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import torch
 
-    spec = load_spec(args.spec, args.format, args.cut_latches)
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     net = _compile(args, spec)
     if net.layout != "mlp":
         raise CliError("'show' prints dense weight matrices; this network uses the sparse layout "
@@ -123,7 +125,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     from .check import _rows_exhaustive
     from .compiler.evaluate import evaluate_batch
 
-    spec = load_spec(args.spec, args.format, args.cut_latches)
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     n = len(spec.inputs)
     if n > TABLE_LIMIT:
         print(f"{spec.filename}: {n} inputs is too many for a truth table (at most {TABLE_LIMIT}, "
@@ -152,7 +154,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check
 
-    spec = load_spec(args.spec, args.format, args.cut_latches)
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     if args.net:
         from .network import load
 
@@ -167,7 +169,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .compiler.evaluate import evaluate
 
-    spec = load_spec(args.spec, args.format, args.cut_latches)
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     values: dict[str, int] = {}
     for a in args.assignments:
         name, eq, val = a.partition("=")
@@ -187,7 +189,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
-    spec = load_spec(args.spec, args.format, args.cut_latches)
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     if args.activation == "relu" and not args.output_step:
         args.no_output_step = True
     net = _compile(args, spec)
@@ -198,11 +200,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .frontends import write, write_text
+
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    if args.output == "-":
+        data = write_text(spec, args.to or "bool")
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        return 0
+    write(spec, args.output, args.to)
+    print(f"wrote {args.output}: {len(spec.inputs)} inputs, {len(spec.outputs)} outputs, "
+          f"{len(spec.assignments)} assignments", file=sys.stderr)
+    return 0
+
+
 def cmd_draw(args: argparse.Namespace) -> int:
     from .compiler.compiling import compile_stages
     from .export import draw
 
-    spec = load_spec(args.spec, args.format, args.cut_latches)
+    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     c = compile_stages(spec, "step", layout=args.layout, progress=not args.quiet)
     written = draw(c.threshold_graph, args.output)
     if written != Path(args.output):
@@ -224,8 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, help: str, func, net_opts: bool = True) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
         sp.add_argument("spec", metavar="SPEC", help="spec or netlist file, or - for stdin")
-        sp.add_argument("--format", choices=["bool", "blif", "aag", "aig", "bench", "pla"],
+        sp.add_argument("--format", choices=IN_FORMATS,
                         help="input format (default: from the file extension; stdin: bool)")
+        sp.add_argument("--top", metavar="MODULE", help="Verilog: the top module (default: found by Yosys)")
         sp.add_argument("--cut-latches", action="store_true",
                         help="sequential netlists: each latch becomes an extra input (its state) and an "
                              "extra output NAME$next (its next state), so one clock step compiles")
@@ -258,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", metavar="FILE", required=True, help="the .onnx file to write")
     ex.add_argument("--output-step", action="store_true",
                     help="relu only: keep the final step (default for export: pure ReLU, no step)")
+    cv = add("convert", "convert a spec or netlist to .bool, BLIF or ASCII/binary AIGER", cmd_convert,
+             net_opts=False)
+    cv.add_argument("output", metavar="OUT", help="output file (.bool, .blif, .aag, .aig), or - for stdout")
+    cv.add_argument("--to", choices=OUT_FORMATS, help="output format (default: from OUT's extension; "
+                                                       "stdout: bool)")
     dr = add("draw", "draw the threshold-gate graph, clustered by layer (.svg/.png/.pdf via Graphviz, "
              "or .dot)", cmd_draw, net_opts=False)
     dr.add_argument("-o", "--output", metavar="FILE", required=True, help="net.svg, net.png, net.pdf or net.dot")

@@ -1,4 +1,4 @@
-"""Netlist front ends: BLIF, AIGER (``.aag``/``.aig``), ISCAS ``.bench`` and PLA to a :class:`Spec`.
+"""Netlist front ends: BLIF, AIGER (``.aag``/``.aig``), ISCAS ``.bench``, PLA and Verilog to a :class:`Spec`.
 
 Every reader returns the same :class:`~threshnet.compiler.spec.Spec` as the spec-language
 parser, so the rest of the pipeline is shared: one assignment per netlist signal, ports in
@@ -10,6 +10,11 @@ Sequential circuits (BLIF ``.latch``, AIGER latches, bench ``DFF``) are refused 
 named like the latch output and its next-state function an extra output named
 ``<latch>$next``, both after the ordinary ports and in file order.
 
+Verilog (``.v``, ``.sv``) goes through Yosys (:mod:`.verilog`; the ``threshnet[verilog]``
+extra or a ``yosys`` on ``PATH``) to BLIF and then through the BLIF reader.
+
+Writers (:mod:`.writers`): :func:`write` / :func:`write_text` give the spec language, BLIF
+or AIGER text of a :class:`Spec`; ``convert`` is ``write(read(src), dst)``.
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ from .aiger import parse_aag, parse_aig, parse_aiger
 from .bench import parse_bench
 from .blif import parse_blif
 from .pla import parse_pla
+from .verilog import read_verilog, read_verilog_text
+from .writers import WRITE_FORMATS, apply_renaming, read_renaming, rename_for, write, write_text
 
 __all__ = [
     "FORMATS",
     "NEXT_SUFFIX",
+    "WRITE_FORMATS",
+    "apply_renaming",
+    "convert",
     "format_of",
     "parse_aag",
     "parse_aig",
@@ -36,7 +46,13 @@ __all__ = [
     "parse_blif",
     "parse_pla",
     "read",
+    "read_renaming",
     "read_text",
+    "read_verilog",
+    "read_verilog_text",
+    "rename_for",
+    "write",
+    "write_text",
 ]
 
 #: Format name -> what it is.  The file extension is ``.`` + the format name.
@@ -47,18 +63,22 @@ FORMATS: dict[str, str] = {
     "bench": "ISCAS bench netlist",
     "pla": "Espresso PLA two-level cover",
     "bool": "threshnet spec language",
+    "verilog": "Verilog / SystemVerilog through Yosys (.v, .sv)",
 }
+
+#: File extensions (lower case, without the dot) that are not a format name.
+EXTENSIONS: dict[str, str] = {"v": "verilog", "sv": "verilog"}
 
 
 def _known() -> str:
-    return ", ".join("." + f for f in FORMATS)
+    return ", ".join("." + f for f in FORMATS if f != "verilog") + ", .v, .sv"
 
 
 def format_of(path: str | os.PathLike[str]) -> str:
     """The format name for ``path``'s extension (case-insensitive); :class:`SpecError` if unknown."""
     filename = os.fspath(path)
     ext = os.path.splitext(filename)[1].lower()
-    fmt = ext[1:]
+    fmt = EXTENSIONS.get(ext[1:], ext[1:])
     if fmt not in FORMATS:
         what = f"extension '{ext}'" if ext else "no extension"
         raise SpecError(
@@ -70,21 +90,34 @@ def format_of(path: str | os.PathLike[str]) -> str:
 
 def _check_format(format: str, filename: str) -> str:
     fmt = format.lower().lstrip(".")
+    fmt = EXTENSIONS.get(fmt, fmt)
     if fmt not in FORMATS:
         raise SpecError(f"unknown netlist format '{format}'; known formats: {_known()}", filename=filename)
     return fmt
 
 
-def read(path: str | os.PathLike[str], format: str | None = None, *, cut_latches: bool = False) -> Spec:
+def read(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    cut_latches: bool = False,
+    top: str | None = None,
+) -> Spec:
     """Read a netlist or spec file into a :class:`Spec`.
 
     ``format`` is one of :data:`FORMATS` (``"blif"``, ``"aag"``, ``"aig"``, ``"bench"``,
-    ``"pla"``, ``"bool"``); by default it comes from the file extension.  ``Spec.filename``
-    is ``path`` as given.  AIGER files are recognised by their header, so an ASCII file named
-    ``.aig`` (or a binary one named ``.aag``) reads too.
+    ``"pla"``, ``"bool"``, ``"verilog"``; ``"v"`` and ``"sv"`` name Verilog too); by default
+    it comes from the file extension.  ``Spec.filename`` is ``path`` as given.  AIGER files
+    are recognised by their header, so an ASCII file named ``.aig`` (or a binary one named
+    ``.aag``) reads too.  ``top`` names the top module of a Verilog design (default: Yosys
+    picks it); it is an error for other formats.
     """
     filename = os.fspath(path)
     fmt = _check_format(format, filename) if format is not None else format_of(filename)
+    if fmt == "verilog":
+        sv = _is_sv(format, filename)
+        return read_verilog(filename, cut_latches=cut_latches, top=top, sv=sv)
+    _no_top(top, fmt, filename)
     try:
         with open(filename, "rb") as f:
             data = f.read()
@@ -94,16 +127,27 @@ def read(path: str | os.PathLike[str], format: str | None = None, *, cut_latches
 
 
 def read_text(
-    text: str | bytes, format: str, filename: str | None = None, *, cut_latches: bool = False
+    text: str | bytes,
+    format: str,
+    filename: str | None = None,
+    *,
+    cut_latches: bool = False,
+    top: str | None = None,
 ) -> Spec:
     """Read netlist ``text`` of the given ``format`` (see :data:`FORMATS`).
 
     ``text`` may be ``str`` or ``bytes`` (decoded as UTF-8, else Latin-1); binary AIGER
-    (``"aig"``) needs ``bytes``.  ``filename`` (default ``<format>``) is used in messages.
+    (``"aig"``) needs ``bytes``.  ``filename`` (default ``<format>``) is used in messages;
+    for Verilog, a ``filename`` ending in ``.sv`` (or ``format="sv"``) reads SystemVerilog.
     """
     fmt = _check_format(format, filename or "<input>")
     if filename is None:
         filename = f"<{fmt}>"
+    if fmt == "verilog":
+        if not isinstance(text, str):
+            text = decode_text(bytes(text))
+        return read_verilog_text(text, filename, cut_latches=cut_latches, top=top, sv=_is_sv(format, filename))
+    _no_top(top, fmt, filename)
     if fmt in ("aag", "aig"):
         if isinstance(text, str):
             if fmt == "aig" and not text.startswith("aag"):
@@ -119,3 +163,33 @@ def read_text(
         return parse(text, filename)
     parser = {"blif": parse_blif, "bench": parse_bench, "pla": parse_pla}[fmt]
     return parser(text, filename, cut_latches=cut_latches)
+
+
+def convert(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    in_format: str | None = None,
+    cut_latches: bool = False,
+    top: str | None = None,
+) -> Spec:
+    """Read ``src`` (any of :data:`FORMATS`) and write it to ``dst`` as ``format``.
+
+    ``format`` (one of :data:`WRITE_FORMATS`) defaults to ``dst``'s extension, ``in_format``
+    to ``src``'s.  Returns the spec that was read.
+    """
+    spec = read(src, in_format, cut_latches=cut_latches, top=top)
+    write(spec, dst, format)
+    return spec
+
+
+def _is_sv(format: str | None, filename: str) -> bool:
+    if format is not None and format.lower().lstrip(".") == "sv":
+        return True
+    return os.path.splitext(filename)[1].lower() == ".sv"
+
+
+def _no_top(top: str | None, fmt: str, filename: str) -> None:
+    if top is not None:
+        raise SpecError(f"a top module can only be chosen for Verilog input, not .{fmt}", filename=filename)
