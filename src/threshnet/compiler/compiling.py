@@ -194,11 +194,10 @@ def _check_float32_mlp(plans) -> None:
 
 
 def _check_float32_sparse(plans) -> None:
-    top_in = [1.0] * plans[0].n_slots
+    top = plans[0].tops  # the largest value each slot ever holds (the same for every layer)
     for i, p in enumerate(plans):
         n = 0
         for b in p.buckets:
             for idx, wts, bias in zip(b.index, b.weight, b.bias):
-                _refuse(i + 1, n, abs(bias) + sum(abs(c) * top_in[j] for j, c in zip(idx, wts)))
+                _refuse(i + 1, n, abs(bias) + sum(abs(c) * top[j] for j, c in zip(idx, wts)))
                 n += 1
-        top_in = list(p.tops)

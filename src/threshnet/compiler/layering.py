@@ -143,6 +143,15 @@ def _switch_xors(g: nx.DiGraph, y: dict[int, int], depth: int, free_passthroughs
     owned = _owned(g)
     changed = False
     forms: list[XorForm] = []
+    # The last layer reading each signal.  A switch replaces an operand's
+    # readers ``gone`` (all below the XOR's output) by the output itself, so
+    # the new last read is ``max(top, y_out)``: one pass, no rescans.
+    top: dict[int, int] = {}
+    if not free_passthroughs:
+        for s in g.nodes:
+            r = last_read(g, y, depth, owned, s)
+            if r is not None:
+                top[s] = r
     for x in g.graph[XORS]:
         if x.even or x.out not in g:
             forms.append(x)
@@ -150,14 +159,12 @@ def _switch_xors(g: nx.DiGraph, y: dict[int, int], depth: int, free_passthroughs
         y_out = y[x.out]
         removable = [r for i, (r, _) in enumerate(x.rungs)
                      if i % 2 == 0 and g.out_degree(r) == 1 and r not in owned]
-        gone = set(removable)
         delta = 0
         for r in removable:
             delta -= 1 + max(0, y_out - y[r] - 1)
         for s, _ in x.operands if not free_passthroughs else ():
-            before = last_read(g, y, depth, owned, s)
-            others = [y[t] for t in g.successors(s) if t not in gone]
-            after = max(others + [y_out] + ([depth + 1] if s in owned else []))
+            before = top[s]
+            after = max(before, y_out)
             delta += max(0, after - y[s] - 1) - max(0, before - y[s] - 1)
         if delta >= 0:
             forms.append(x)
@@ -166,6 +173,8 @@ def _switch_xors(g: nx.DiGraph, y: dict[int, int], depth: int, free_passthroughs
         terms += [(lit, -2) for i, lit in enumerate(x.rungs) if i % 2 == 1]
         set_fanins(g, x.out, terms, -1, negate=x.out_neg)
         g.remove_nodes_from(removable)
+        for s, _ in x.operands if not free_passthroughs else ():
+            top[s] = max(top[s], y_out)
         forms.append(replace(x, even=True))
         changed = True
     g.graph[XORS] = tuple(forms)

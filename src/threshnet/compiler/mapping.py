@@ -150,7 +150,11 @@ def _cover(g: nx.DiGraph, order: list[int], op: dict, fanins: dict, best: dict) 
         if v in required:
             continue
         required.add(v)
-        stack.extend(best[v][3])
+        _, _, kind, leaves, data = best[v]
+        if kind == "threshold":  # a leaf with weight 0 is not read
+            stack.extend(l for l, w in zip(leaves, data[0]) if w)
+        else:
+            stack.extend(leaves)
     m = nx.DiGraph()
     inverted: dict[int, bool] = {}  # the node realizes the complement of the original signal
     for v in order:

@@ -164,8 +164,8 @@ def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
             if users[slot] == 0:
                 heapq.heappush(free, slot)
         plans.append(SparsePlan(_bucketed(rows), STEP if activation == STEP else RELU, n_slots))
-    plans = [SparsePlan(p.buckets, p.activation, n_slots, tuple(top.get(i, 1.0) for i in range(n_slots)))
-             for p in plans]
+    tops_all = tuple(top.get(i, 1.0) for i in range(n_slots))  # the largest value each slot ever holds
+    plans = [SparsePlan(p.buckets, p.activation, n_slots, tops_all) for p in plans]
     outs = [(sorted(where[v][1].items()), where[v][0], port) for port, v in g.graph[OUTPUTS]]
     k = max(1, max(len(t) for t, _, _ in outs))
     final = Bucket(

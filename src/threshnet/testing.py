@@ -1,0 +1,394 @@
+"""Hypothesis strategies and assertions for property-based tests of threshnet networks.
+
+>>> from hypothesis import given
+>>> import threshnet
+>>> from threshnet.testing import assert_equivalent, specs
+>>> @given(specs(max_inputs=6, max_gates=20))
+... def test_compile(spec):
+...     assert_equivalent(threshnet.compile(spec), spec)
+
+Random specs are drawn as a structure, rendered to spec text in varied styles
+(declared or inferred ports, shuffled statements, ``;`` or newlines, comments,
+extra parentheses, line breaks inside parentheses, ``~`` or ``!``) and parsed
+with :func:`threshnet.parse`, so a drawn ``Spec`` is exactly what a user with
+that text would get.  This module needs Hypothesis (the ``test`` extra).
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+from torch import nn
+
+from .check import EXHAUSTIVE_LIMIT, CheckReport, check
+from .compiler.compiling import as_spec
+from .compiler.parse import parse
+from .compiler.spec import (
+    AND, KEYWORDS, NOT_PRECEDENCE, OP_PRECEDENCE, OP_SYMBOL, OR, XOR, Assign, BinOp, Const, Expr, Name, Not,
+    Spec,
+)
+
+__all__ = [
+    "SpecCase", "Tree", "assert_equivalent", "inputs_for", "spec_cases", "spec_texts", "specs",
+]
+
+#: A drawn expression: ``("const", 0|1)``, ``("name", id)``, ``("not", t)`` or ``(op, left, right)``
+#: with ``op`` one of ``"and"``, ``"xor"``, ``"or"``.
+Tree = tuple
+
+METHODS = ("auto", "exhaustive", "prove")
+
+_ODD_NAMES = ("inputs", "outputs", "Input", "OUTPUT", "input_", "_output", "in", "out", "_", "__", "x0", "O1")
+_SPACE = object()  # placeholder for drawn whitespace
+_COMMENTS = ("# note", "// a = (b", "#", "//", "# x = y & ; ( ) ~", "// input output")
+
+
+@dataclass(frozen=True)
+class SpecCase:
+    """A drawn spec: its text and, worked out without threshnet, what parsing it must give.
+
+    ``assignments`` is in source order; ``inputs`` and ``outputs`` are the port
+    orders the language rules give (docs/language.md).
+    """
+
+    text: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    assignments: tuple[tuple[str, Tree], ...]
+
+    def expected_spec(self) -> Spec:
+        """The ``Spec`` that ``parse(self.text)`` must equal (built directly, not parsed)."""
+        return Spec(self.inputs, self.outputs, tuple(Assign(t, _to_expr(e)) for t, e in self.assignments))
+
+    def evaluate(self, values: Mapping[str, int]) -> dict[str, int]:
+        """Outputs for one input assignment, by a plain evaluator independent of threshnet."""
+        env = {n: int(values[n]) for n in self.inputs}
+        pending = dict(self.assignments)
+        while pending:
+            progressed = False
+            for target, tree in list(pending.items()):
+                if all(n in env for n in _names(tree)):
+                    env[target] = _eval_tree(tree, env)
+                    del pending[target]
+                    progressed = True
+            if not progressed:
+                raise AssertionError("drawn spec has a loop")  # cannot happen: strategies draw DAGs
+        return {o: env[o] for o in self.outputs}
+
+
+def _names(tree: Tree) -> list[str]:
+    """Names read by ``tree``, left to right (iterative)."""
+    out, stack = [], [tree]
+    while stack:
+        t = stack.pop()
+        if t[0] == "name":
+            out.append(t[1])
+        elif t[0] != "const":
+            stack.extend(reversed(t[1:]))
+    return out
+
+
+def _eval_tree(tree: Tree, env: Mapping[str, int]) -> int:
+    stack: list[tuple[Tree, bool]] = [(tree, False)]
+    vals: list[int] = []
+    while stack:
+        t, done = stack.pop()
+        kind = t[0]
+        if kind == "const":
+            vals.append(t[1])
+        elif kind == "name":
+            vals.append(env[t[1]])
+        elif not done:
+            stack.append((t, True))
+            stack.extend((c, False) for c in reversed(t[1:]))
+        elif kind == "not":
+            vals.append(1 - vals.pop())
+        else:
+            r, l = vals.pop(), vals.pop()
+            vals.append(l & r if kind == AND else l | r if kind == OR else l ^ r)
+    return vals.pop()
+
+
+def _to_expr(tree: Tree) -> Expr:
+    stack: list[tuple[Tree, bool]] = [(tree, False)]
+    vals: list[Expr] = []
+    while stack:
+        t, done = stack.pop()
+        kind = t[0]
+        if kind == "const":
+            vals.append(Const(t[1]))
+        elif kind == "name":
+            vals.append(Name(t[1]))
+        elif not done:
+            stack.append((t, True))
+            stack.extend((c, False) for c in reversed(t[1:]))
+        elif kind == "not":
+            vals.append(Not(vals.pop()))
+        else:
+            r, l = vals.pop(), vals.pop()
+            vals.append(BinOp(kind, l, r))
+    return vals.pop()
+
+
+# --- drawing ---------------------------------------------------------------------------------------
+
+
+def _draw_tree(draw: Any, ops: int, inputs: Sequence[str], wires: Sequence[str], start: int = 0) -> Tree:
+    """An expression with exactly ``ops`` operator nodes (iterative, any size)."""
+    leaf_kinds = (["input"] * 3 if inputs else []) + (["wire"] * 3 if wires else []) + ["const"]
+    recent_first = list(reversed(wires))  # shrinks towards reading the latest wire: deeper logic
+    cursor = start
+    root: list = [None]
+    holes: list[tuple[list, int, int]] = [(root, 0, ops)]
+    while holes:
+        parent, slot, k = holes.pop()
+        if k == 0:
+            kind = draw(st.sampled_from(leaf_kinds))
+            if kind == "input":
+                # Offsets from a round-robin cursor: the simplest draws still spread over the inputs.
+                parent[slot] = ["name", inputs[(cursor + draw(st.integers(0, len(inputs) - 1))) % len(inputs)]]
+                cursor += 1
+            elif kind == "wire":
+                parent[slot] = ["name", draw(st.sampled_from(recent_first))]
+            else:
+                parent[slot] = ["const", draw(st.integers(0, 1))]
+            continue
+        op = draw(st.sampled_from((AND, XOR, OR, "not")))
+        if op == "not":
+            node = ["not", None]
+            holes.append((node, 1, k - 1))
+        else:
+            left = draw(st.integers(0, k - 1))
+            node = [op, None, None]
+            holes.append((node, 2, k - 1 - left))
+            holes.append((node, 1, left))
+        parent[slot] = node
+    return _freeze(root[0])
+
+
+def _freeze(node: list) -> Tree:
+    stack: list[tuple[list, bool]] = [(node, False)]
+    vals: list[Tree] = []
+    while stack:
+        n, done = stack.pop()
+        if n[0] in ("const", "name"):
+            vals.append((n[0], n[1]))
+        elif not done:
+            stack.append((n, True))
+            stack.extend((c, False) for c in reversed(n[1:]))
+        else:
+            kids = [vals.pop() for _ in n[1:]][::-1]
+            vals.append((n[0], *kids))
+    return vals.pop()
+
+
+class _Style:
+    """Cosmetic choices (names, spacing, separators, comments), from a seeded RNG.
+
+    They never change what a spec means, so they need not shrink; the plain
+    style (``rng=None``) is what shrinking ends at.
+    """
+
+    def __init__(self, rng: random.Random | None) -> None:
+        self.rng = rng
+
+    def pick(self, plain: str, *fancy: str) -> str:
+        return plain if self.rng is None else self.rng.choice((plain, *fancy))
+
+    def chance(self, p: float) -> bool:
+        return self.rng is not None and self.rng.random() < p
+
+    def names(self, n_in: int, n_wire: int) -> tuple[list[str], list[str]]:
+        if self.rng is None:
+            return [f"x{i}" for i in range(n_in)], [f"t{i}" for i in range(n_wire)]
+        seen: set[str] = set(KEYWORDS)
+        out: list[str] = []
+        first = string.ascii_letters + "_"
+        rest = first + string.digits
+        while len(out) < n_in + n_wire:
+            r = self.rng.random()
+            if r < 0.2:
+                name = self.rng.choice(_ODD_NAMES)
+            elif r < 0.6:
+                name = self.rng.choice(string.ascii_lowercase) + str(self.rng.randrange(100))
+            else:
+                name = self.rng.choice(first) + "".join(self.rng.choices(rest, k=self.rng.randrange(8)))
+            if name not in seen:
+                seen.add(name)
+                out.append(name)
+        return out[:n_in], out[n_in:]
+
+
+def _render_tree(style: _Style, tree: Tree) -> str:
+    """Spec text for ``tree``; parses back to exactly ``tree``'s shape."""
+    out: list[str] = []
+    depth = 0  # parentheses open in the output so far
+    # Work items: (tree, context precedence, is right operand), a literal string, or _SPACE.
+    stack: list[object] = [(tree, 0, False)]
+    while stack:
+        item = stack.pop()
+        if item is _SPACE:
+            if depth and style.chance(0.08):  # a line break inside parentheses
+                out.append(style.pick("", " # more") + "\n" + style.pick("", "  ", "\t"))
+            else:
+                out.append(style.pick(" ", "", " ", "\t", "  "))
+            continue
+        if isinstance(item, str):
+            depth -= item == ")"
+            out.append(item)
+            continue
+        t, ctx, right = item  # type: ignore[misc]
+        kind = t[0]
+        extra = style.chance(0.1)  # redundant parentheses
+        if kind == "not":
+            prefix = style.pick("~", "!") + style.pick("", "", " ")
+            paren = extra
+            body: list[object] = [(t[1], NOT_PRECEDENCE, False)]
+        elif kind in ("const", "name"):
+            prefix, paren, body = str(t[1]), extra, []
+        else:
+            prec = OP_PRECEDENCE[kind]
+            prefix = ""
+            paren = extra or prec < ctx or (prec == ctx and right)
+            body = [(t[1], prec, False), _SPACE, OP_SYMBOL[kind], _SPACE, (t[2], prec, True)]
+        if paren:
+            out.append("(")
+            depth += 1
+            body = [*body, ")"] if style.rng is None else [_SPACE, *body, _SPACE, ")"]
+        out.append(prefix)
+        stack.extend(reversed(body))
+    return "".join(out)
+
+
+@st.composite
+def spec_cases(draw: Any, max_inputs: int = 12, max_gates: int = 60, max_assignments: int = 20) -> SpecCase:
+    """Random well-formed specs with their text and independently derived expectations.
+
+    Up to ``max_inputs`` inputs, ``max_assignments`` assignments and
+    ``max_gates`` operator nodes (``&``, ``^``, ``|``, ``~``/``!``) in all;
+    constants 0/1; later assignments read earlier ones (names shared by
+    several statements); statements shuffled; ports declared or inferred.
+    There is always at least one output, never a loop, never an assigned input.
+    """
+    style = _Style(None if draw(st.integers(0, 3)) == 0 else random.Random(draw(st.integers(0, 2**32 - 1))))
+    n_in = draw(st.integers(0, max_inputs))
+    declare_inputs = draw(st.booleans())
+    declare_outputs = draw(st.booleans())
+    min_assign = 0 if declare_inputs and declare_outputs and n_in else 1
+    n_assign = draw(st.integers(min_assign, max(min_assign, max_assignments)))
+    inputs, wires = style.names(n_in, n_assign)
+
+    # Split the operator budget between the assignments with sorted cut points.
+    total = draw(st.integers(0, max_gates)) if n_assign else 0
+    cuts = sorted(draw(st.lists(st.integers(0, total), min_size=max(0, n_assign - 1),
+                                max_size=max(0, n_assign - 1))))
+    sizes = [b - a for a, b in zip([0] + cuts, cuts + [total])]
+    # Assignment i reads inputs and wires[:i], so the dependencies form a DAG.
+    trees = [_draw_tree(draw, sizes[i], inputs, wires[:i], start=sum(sizes[:i]) + i) for i in range(n_assign)]
+
+    order = draw(st.permutations(range(n_assign))) if n_assign > 1 else list(range(n_assign))
+    assigns = [(wires[i], trees[i]) for i in order]
+    read_order: dict[str, None] = {}
+    for _, tree in assigns:
+        for n in _names(tree):
+            read_order.setdefault(n, None)
+
+    if declare_inputs:
+        port_inputs = tuple(draw(st.permutations(inputs))) if inputs else ()
+    else:
+        port_inputs = tuple(n for n in read_order if n in inputs)
+    sinks = [t for t, _ in assigns if t not in read_order]  # assigned names nobody reads
+    if declare_outputs:
+        # Usually every sink (so no logic is dead), in a drawn order, plus a few other names
+        # (read wires or inputs, maybe none); sometimes only a drawn selection.
+        keep = sinks if draw(st.integers(0, 3)) < 3 else []
+        others = [n for n in reversed(wires) if n not in keep] + list(port_inputs)
+        extra = draw(st.lists(st.sampled_from(others), min_size=0 if keep else 1, max_size=min(len(others), 3),
+                              unique=True)) if others else []
+        port_outputs = tuple(draw(st.permutations(keep + extra)))
+    else:
+        port_outputs = tuple(sinks)
+
+    # Statements: assignments plus declaration lines (possibly split), in a drawn order.
+    stmts = [f"{t}{style.pick(' ', '')}={style.pick(' ', '', '  ')}{_render_tree(style, e)}" for t, e in assigns]
+    for keyword, ports, declared in (("input", port_inputs, declare_inputs),
+                                     ("output", port_outputs, declare_outputs)):
+        if not declared or not ports:
+            continue
+        pieces = draw(st.integers(1, len(ports)))
+        step = -(-len(ports) // pieces)
+        lines = [f"{keyword} " + style.pick(", ", ",", " ,").join(ports[i:i + step])
+                 for i in range(0, len(ports), step)]
+        lo = 0
+        for line in lines:  # keep the declared order: each piece after the one before
+            at = draw(st.integers(lo, len(stmts)))
+            stmts.insert(at, line)
+            lo = at + 1
+
+    parts: list[str] = []
+    if style.chance(0.25):
+        parts.append(style.pick(*_COMMENTS) + "\n")
+    for i, s in enumerate(stmts):
+        parts.append(s)
+        if i == len(stmts) - 1:
+            parts.append(style.pick("\n", "", ";", "\n\n", " # end\n"))
+        else:
+            parts.append(style.pick("\n", "\n", ";", " ; ", "\r\n", ";\n", "\n\n", " # c\n", "\t// c\n"))
+    return SpecCase("".join(parts), port_inputs, port_outputs, tuple(assigns))
+
+
+def spec_texts(max_inputs: int = 12, max_gates: int = 60, max_assignments: int = 20) -> st.SearchStrategy[str]:
+    """Text of random well-formed specs (see :func:`spec_cases`)."""
+    return spec_cases(max_inputs, max_gates, max_assignments).map(lambda c: c.text)
+
+
+def specs(max_inputs: int = 12, max_gates: int = 60, max_assignments: int = 20) -> st.SearchStrategy[Spec]:
+    """Random well-formed ``Spec`` objects, parsed from :func:`spec_texts` by :func:`threshnet.parse`."""
+    return spec_texts(max_inputs, max_gates, max_assignments).map(parse)
+
+
+def inputs_for(spec: Spec | str, *, min_rows: int = 1, max_rows: int = 32,
+               as_array: bool = False) -> st.SearchStrategy[list[list[int]]] | st.SearchStrategy[np.ndarray]:
+    """Batches of 0/1 input rows for ``spec``, each row in port order (``spec.inputs``).
+
+    Lists of lists by default; ``as_array=True`` gives ``uint8`` arrays of
+    shape ``(rows, n_inputs)``.
+    """
+    n = len(as_spec(spec).inputs)
+    row = st.lists(st.integers(0, 1), min_size=n, max_size=n)
+    rows = st.lists(row, min_size=min_rows, max_size=max_rows)
+    if as_array:
+        return rows.map(lambda r: np.asarray(r, dtype=np.uint8).reshape(len(r), n))
+    return rows
+
+
+def assert_equivalent(module: nn.Module, spec: Spec | str, *, method: str = "auto", samples: int = 10_000,
+                      seed: int = 0) -> CheckReport:
+    """Assert that ``module`` computes ``spec``, with :func:`threshnet.check` as the judge.
+
+    ``method="auto"`` checks every input when the spec has at most 20 inputs
+    and ``samples`` random rows (plus corner rows) otherwise;
+    ``"exhaustive"`` insists on every input.  Raises ``AssertionError``
+    showing the counterexample (inputs, expected, got); returns the report.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "prove":
+        raise NotImplementedError(
+            "assert_equivalent(method='prove') is not available: threshnet.testing has no formal "
+            "prover to call; use method='auto' (every input up to 20 inputs, sampled beyond) or "
+            "method='exhaustive'"
+        )
+    spec = as_spec(spec)
+    if method == "exhaustive" and len(spec.inputs) > EXHAUSTIVE_LIMIT:
+        raise ValueError(f"method='exhaustive' supports at most {EXHAUSTIVE_LIMIT} inputs; "
+                         f"this spec has {len(spec.inputs)}")
+    report = check(module, spec, samples=samples, seed=seed)
+    if not report.ok:
+        raise AssertionError(f"module does not compute spec {spec.filename}: {report}")
+    return report

@@ -1,0 +1,38 @@
+"""Shared test setup: one torch thread, and the Hypothesis profiles.
+
+Profiles: ``ci`` (chosen when the ``CI`` environment variable is set: no
+deadline, a modest number of examples, derandomized so every run tries the
+same inputs, a reproduction blob printed on failure, no slow "explain" phase) and ``dev`` (the
+default: more examples, random each run).  ``HYPOTHESIS_PROFILE=name``
+overrides the choice.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from hypothesis import HealthCheck, Phase, settings
+
+torch.set_num_threads(1)
+
+settings.register_profile(
+    "ci",
+    deadline=None,
+    max_examples=40,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+    # No "explain" phase: it traces every line under sys.settrace, which turns a failure's
+    # report into minutes when the failing code is the compiler.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    max_examples=100,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
