@@ -110,3 +110,53 @@ def test_saved_network_loads_with_torch_alone(tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "['a0', 'b0'] ['c1', 'c0'] [[0.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]"
     assert run("check", HALF, "--net", str(out)).returncode == 0
+
+
+# --- check --prove -------------------------------------------------------------------------------
+
+EXAMPLE_FILES = sorted(str(p) for p in (ROOT / "examples").glob("*.bool"))
+ISCAS = ROOT / "benchmarks" / "circuits" / "iscas85" / "bench"
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES + [str(ISCAS / f"{c}.bench")
+                                                  for c in ("c432", "c499", "c880", "c1355", "c1908")],
+                         ids=lambda p: Path(p).stem)
+def test_check_prove_proves(path, capsys):
+    pytest.importorskip("pysat")
+    assert main(["check", "--prove", "-q", path, "--timeout", "120"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: proved equivalent in ") and "cadical" in out
+
+
+def test_check_prove_refutes_notebook_adder():
+    pytest.importorskip("pysat")
+    r = run("check", "--prove", "examples/half_adder.bool", "--net", "examples/notebook_adder.py:model")
+    assert r.returncode == 1, r.stderr
+    assert "REFUTED" in r.stdout
+    assert "input:    a0=1 b0=1" in r.stdout and "expected: c1=1 c0=0" in r.stdout
+    assert "got:      c1=1 c0=1" in r.stdout
+    # Without --prove the same module fails the plain check, with the same counterexample.
+    r = run("check", "examples/half_adder.bool", "--net", "examples/notebook_adder.py")
+    assert r.returncode == 1 and "input:    a0=1 b0=1" in r.stdout
+
+
+def test_check_prove_saved_network_and_timeout(tmp_path, capsys):
+    pytest.importorskip("pysat")
+    f = str(tmp_path / "ra4.pt2")
+    assert main(["compile", "examples/ripple_adder4.bool", "-o", f]) == 0
+    capsys.readouterr()
+    assert main(["check", "--prove", "examples/ripple_adder4.bool", "--net", f]) == 0
+    assert "proved equivalent" in capsys.readouterr().out
+    # A spent time budget is neither a proof nor a refutation: exit 3.
+    assert main(["check", "--prove", str(ISCAS / "c1908.bench"), "-q", "--timeout", "0"]) == 3
+    assert "timeout after" in capsys.readouterr().out
+
+
+def test_check_net_errors(capsys):
+    assert main(["check", HALF, "--net", "examples/notebook_adder.py:nothing"]) == 1
+    assert "defines no 'nothing'" in capsys.readouterr().err
+    assert main(["check", HALF, "--net", "examples/notebook_adder.py:AdderNN", "--prove"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("threshnet: error: layer 'fc1'") and "dyadic" in err
+    assert main(["check", HALF, "--net", "missing.pt2"]) == 1
+    assert "no such file" in capsys.readouterr().err

@@ -457,8 +457,14 @@ def test_assert_equivalent_reports_counterexample():
     msg = str(info.value)
     assert "MISMATCH after 4 inputs (all)" in msg
     assert "input:    a=1 b=1" in msg and "expected: s=1 c=1" in msg and "got:      s=0 c=1" in msg
-    with pytest.raises(NotImplementedError, match="prove"):
-        assert_equivalent(good, good.spec, method="prove")
+    proof = assert_equivalent(good, good.spec, method="prove")
+    assert proof.proved and proof.solver.startswith("cadical")
+    with pytest.raises(AssertionError) as info:
+        assert_equivalent(good, "s = a | b\nc = a & b", method="prove")
+    msg = str(info.value)
+    assert "REFUTED" in msg and "input:    a=1 b=1" in msg and "got:      s=0 c=1" in msg
+    report = assert_equivalent(good, good.spec, method="random", samples=50)
+    assert not report.exhaustive and report.tried == 50 + 2 + 2 * 2
     with pytest.raises(ValueError, match="method"):
         assert_equivalent(good, good.spec, method="magic")
 
@@ -466,13 +472,17 @@ def test_assert_equivalent_reports_counterexample():
 def test_assert_equivalent_samples_wide_specs():
     text = "y = " + " ^ ".join(f"x{i}" for i in range(24))
     net = threshnet.compile(text)
-    report = assert_equivalent(net, text, samples=500)
+    report = assert_equivalent(net, text, samples=500)  # beyond 20 inputs: proved
+    assert report.proved
+    report = assert_equivalent(net, text, method="random", samples=500)
     assert not report.exhaustive and report.tried >= 500
     with pytest.raises(ValueError, match="at most 20"):
         assert_equivalent(net, text, method="exhaustive")
     wrong = threshnet.compile("y = " + " ^ ".join(f"x{i}" for i in range(23)) + " | x23")
     with pytest.raises(AssertionError, match="sampled"):
-        assert_equivalent(wrong, text, samples=500)
+        assert_equivalent(wrong, text, method="random", samples=500)
+    with pytest.raises(AssertionError, match="REFUTED"):
+        assert_equivalent(wrong, text)
 
 
 @given(spec=specs(max_inputs=5, max_gates=10), data=st.data())

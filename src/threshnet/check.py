@@ -68,16 +68,20 @@ def _rows_sampled(n: int, samples: int, seed: int) -> np.ndarray:
     return np.concatenate([np.stack(corners), rand]) if n else np.zeros((1, 0), np.uint8)
 
 
-def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *, seed: int = 0) -> CheckReport:
+def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *, seed: int = 0,
+          exhaustive: bool | None = None) -> CheckReport:
     """Compare ``module`` with the spec's evaluator.
 
     Exhaustive for at most ``EXHAUSTIVE_LIMIT`` inputs (in chunks), otherwise
     ``samples`` random rows plus all-zeros, all-ones and every one-hot and
-    one-cold row.  Any output that is not exactly the expected 0.0/1.0 fails.
+    one-cold row; ``exhaustive=False`` samples even small specs.  Any output
+    that is not exactly the expected 0.0/1.0 fails.
     """
     spec = as_spec(spec)
     n = len(spec.inputs)
-    exhaustive = n <= EXHAUSTIVE_LIMIT
+    if exhaustive and n > EXHAUSTIVE_LIMIT:
+        raise ValueError(f"exhaustive checking supports at most {EXHAUSTIVE_LIMIT} inputs; this spec has {n}")
+    exhaustive = n <= EXHAUSTIVE_LIMIT if exhaustive is None else exhaustive
     total = 1 << n if exhaustive else None
     sampled = None if exhaustive else _rows_sampled(n, samples, seed)
     param = next(iter(module.parameters()), None)

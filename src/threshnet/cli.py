@@ -151,16 +151,56 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 0 if not bad else 1
 
 
+def load_net(path: str):
+    """A saved threshnet network (``.pt2``), or ``file.py:NAME`` for any ``nn.Module`` in Python.
+
+    ``NAME`` (default ``model``) may be a module, or a class or function that
+    builds one with no arguments.
+    """
+    import torch.nn as nn
+
+    file, _, attr = path.partition(".py:") if ".py:" in path else (path, "", "")
+    if path.endswith(".py") or attr:
+        import importlib.util
+
+        file = path if path.endswith(".py") else file + ".py"
+        attr = attr or "model"
+        if not Path(file).is_file():
+            raise CliError(f"cannot read '{file}': no such file")
+        mspec = importlib.util.spec_from_file_location(f"threshnet_user_net_{abs(hash(file))}", file)
+        mod = importlib.util.module_from_spec(mspec)
+        mspec.loader.exec_module(mod)
+        if not hasattr(mod, attr):
+            raise CliError(f"{file} defines no '{attr}' (use --net {file}:NAME)")
+        obj = getattr(mod, attr)
+        if not isinstance(obj, nn.Module) and callable(obj):
+            obj = obj()
+        if not isinstance(obj, nn.Module):
+            raise CliError(f"{file}:{attr} is not a torch.nn.Module")
+        return obj.eval()
+    if not Path(path).is_file():
+        raise CliError(f"cannot read '{path}': no such file")
+    from .network import load
+
+    return load(path)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check
 
     spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
-    if args.net:
-        from .network import load
+    net = load_net(args.net) if args.net else _compile(args, spec)
+    if args.prove:
+        try:
+            import pindakaas  # noqa: F401
+            import pysat  # noqa: F401
+        except ImportError:
+            raise CliError("--prove needs python-sat with its pb extra: pip install 'threshnet[prove]'") from None
+        from .prove import prove
 
-        net = load(args.net)
-    else:
-        net = _compile(args, spec)
+        proof = prove(net, spec, timeout=args.timeout, method=args.method)
+        print(f"{spec.filename}: {proof}")
+        return {"proved": 0, "refuted": 1}.get(proof.status, 3)
     report = check(net, spec, samples=args.samples, seed=args.seed)
     print(f"{spec.filename}: {report}")
     return 0 if report.ok else 1
@@ -268,9 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("show", "print each layer's weights and biases, labelled by signal names", cmd_show)
     add("table", f"print the truth table of spec and network side by side (<= {TABLE_LIMIT} inputs)",
         cmd_table)
-    ck = add("check", "compile (or load --net) and compare with the spec; exit 0 if equal, 1 if not",
-             cmd_check)
-    ck.add_argument("--net", metavar="FILE", help="check this saved network instead of compiling")
+    ck = add("check", "compile (or load --net) and compare with the spec, or prove it equal with "
+             "--prove; exit 0 if equal, 1 if not, 3 if the proof timed out", cmd_check)
+    ck.add_argument("--net", metavar="FILE", help="check this network instead of compiling: a saved "
+                    ".pt2 file, or file.py:NAME for an nn.Module (or a class or function making one)")
+    ck.add_argument("--prove", action="store_true",
+                    help="prove equivalence on every input with SAT (needs threshnet[prove])")
+    ck.add_argument("--timeout", type=float, default=None, metavar="S",
+                    help="--prove: give up after S seconds (exit 3)")
+    ck.add_argument("--method", choices=["auto", "monolithic", "nodes"], default="auto",
+                    help="--prove: one miter, node-by-node sweeping, or auto (monolithic for 3 s, "
+                         "then nodes; default)")
     ck.add_argument("--samples", type=int, default=100_000,
                     help="random rows when there are more than 20 inputs (default 100000)")
     ck.add_argument("--seed", type=int, default=0, help="random seed for sampled checks")

@@ -12,7 +12,7 @@ from torch import nn
 
 from .compiler.sparse_backend import GatherLayer, ToSlots, empty_plan
 from .compiler.spec import Spec
-from .compiler.torch_backend import RELU, STEP, Step
+from .compiler.torch_backend import RELU, STEP, Step, empty_linear
 
 FORMAT = "threshnet-network/1"
 MLP, SPARSE = "mlp", "sparse"
@@ -231,7 +231,7 @@ def load(path: str | Path) -> ThreshNet:
         kind = layer["kind"]
         if kind == "Linear":
             w = state[f"{i}.weight"]
-            mods.append(nn.utils.skip_init(nn.Linear, w.shape[1], w.shape[0], dtype=w.dtype))
+            mods.append(empty_linear(w.shape[1], w.shape[0], w.dtype))
         elif kind == "ReLU":
             mods.append(nn.ReLU())
         elif kind == "Step":

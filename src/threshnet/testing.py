@@ -41,7 +41,7 @@ __all__ = [
 #: with ``op`` one of ``"and"``, ``"xor"``, ``"or"``.
 Tree = tuple
 
-METHODS = ("auto", "exhaustive", "prove")
+METHODS = ("auto", "exhaustive", "random", "prove")
 
 _ODD_NAMES = ("inputs", "outputs", "Input", "OUTPUT", "input_", "_output", "in", "out", "_", "__", "x0", "O1")
 _SPACE = object()  # placeholder for drawn whitespace
@@ -367,28 +367,51 @@ def inputs_for(spec: Spec | str, *, min_rows: int = 1, max_rows: int = 32,
     return rows
 
 
-def assert_equivalent(module: nn.Module, spec: Spec | str, *, method: str = "auto", samples: int = 10_000,
-                      seed: int = 0) -> CheckReport:
-    """Assert that ``module`` computes ``spec``, with :func:`threshnet.check` as the judge.
+def _prover_available() -> bool:
+    try:
+        import pindakaas  # noqa: F401
+        import pysat  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    ``method="auto"`` checks every input when the spec has at most 20 inputs
-    and ``samples`` random rows (plus corner rows) otherwise;
-    ``"exhaustive"`` insists on every input.  Raises ``AssertionError``
-    showing the counterexample (inputs, expected, got); returns the report.
+
+def assert_equivalent(module: nn.Module, spec: Spec | str, *, method: str = "auto", samples: int = 10_000,
+                      seed: int = 0, timeout: float | None = 60.0) -> CheckReport | Any:
+    """Assert that ``module`` computes ``spec``; return the report that shows it.
+
+    ``method``:
+
+    * ``"auto"``: every input when the spec has at most 20 inputs; beyond
+      that a SAT proof (:func:`threshnet.prove`) when python-sat is
+      installed, falling back to ``samples`` random rows (plus corner rows)
+      if it is not or the proof times out;
+    * ``"exhaustive"``: every input (at most 20 inputs);
+    * ``"random"``: ``samples`` random rows plus corner rows;
+    * ``"prove"``: a SAT proof within ``timeout`` seconds, else a failure.
+
+    Raises ``AssertionError`` showing the counterexample (inputs, expected,
+    got).  Returns a :class:`~threshnet.CheckReport` or, when proved, a
+    :class:`~threshnet.ProofReport`.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if method == "prove":
-        raise NotImplementedError(
-            "assert_equivalent(method='prove') is not available: threshnet.testing has no formal "
-            "prover to call; use method='auto' (every input up to 20 inputs, sampled beyond) or "
-            "method='exhaustive'"
-        )
     spec = as_spec(spec)
-    if method == "exhaustive" and len(spec.inputs) > EXHAUSTIVE_LIMIT:
+    n = len(spec.inputs)
+    if method == "exhaustive" and n > EXHAUSTIVE_LIMIT:
         raise ValueError(f"method='exhaustive' supports at most {EXHAUSTIVE_LIMIT} inputs; "
-                         f"this spec has {len(spec.inputs)}")
-    report = check(module, spec, samples=samples, seed=seed)
+                         f"this spec has {n}")
+    if method == "prove" or (method == "auto" and n > EXHAUSTIVE_LIMIT and _prover_available()):
+        from .prove import prove
+
+        proof = prove(module, spec, timeout=timeout)
+        if proof.status == "refuted":
+            raise AssertionError(f"module does not compute spec {spec.filename}: {proof}")
+        if proof.status == "proved":
+            return proof
+        if method == "prove":
+            raise AssertionError(f"could not prove that the module computes spec {spec.filename}: {proof}")
+    report = check(module, spec, samples=samples, seed=seed, exhaustive=False if method == "random" else None)
     if not report.ok:
         raise AssertionError(f"module does not compute spec {spec.filename}: {report}")
     return report

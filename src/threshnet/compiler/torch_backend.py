@@ -18,6 +18,7 @@ exact 0.0/1.0 outputs, so the network has no step anywhere.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import networkx as nx
@@ -157,10 +158,17 @@ def _bounds(g: nx.DiGraph, v: int) -> tuple[int, int]:
     return sum(w for w in ws if w < 0) - t, sum(w for w in ws if w > 0) - t
 
 
+def empty_linear(in_features: int, out_features: int, dtype: torch.dtype) -> nn.Linear:
+    """An uninitialised ``nn.Linear`` (its weights are set right after)."""
+    with warnings.catch_warnings():  # a spec with no inputs gives a zero-width Linear
+        warnings.filterwarnings("ignore", "Initializing zero-element tensors", UserWarning)
+        return nn.utils.skip_init(nn.Linear, in_features, out_features, dtype=dtype)
+
+
 def build_layers(plans: list[LayerPlan], dtype: torch.dtype = torch.float32) -> nn.Sequential:
     mods: list[nn.Module] = []
     for p in plans:
-        lin = nn.utils.skip_init(nn.Linear, p.in_features, len(p.bias), dtype=dtype)
+        lin = empty_linear(p.in_features, len(p.bias), dtype)
         w = torch.zeros(len(p.bias), p.in_features, dtype=torch.float64)
         for i, row in enumerate(p.weight):
             for j, c in row:
