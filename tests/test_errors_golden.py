@@ -75,3 +75,19 @@ def test_error_golden(name):
         expected_path.write_bytes(got.encode("utf-8"))
     assert expected_path.exists(), f"missing {expected_path}; run with THRESHNET_REGEN_GOLDEN=1"
     assert got == expected_path.read_bytes().decode("utf-8")
+
+
+def test_parser_is_reused_safely_after_errors_and_across_threads():
+    """The Lark parser is built once per thread; an error must not leak state into the next parse."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = "c1 = a0 & b0\nc0 = (a0 ^\n b0)\n"
+    want = threshnet.parse(good)
+    for bad in ["y = (a & b\n", "y = a &\n", ")\n", "y = ((a)\nz = b"]:
+        with pytest.raises(threshnet.SpecError):
+            threshnet.parse(bad)
+        assert threshnet.parse(good) == want
+    texts = [f"y{i} = " + "(" * i + "a & b" + ")" * i for i in range(1, 41)]
+    with ThreadPoolExecutor(4) as pool:
+        specs = list(pool.map(threshnet.parse, texts))
+    assert [s.outputs for s in specs] == [(f"y{i}",) for i in range(1, 41)]

@@ -6,6 +6,7 @@ AST never recurses, however deep the nesting.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Iterator
@@ -131,7 +132,18 @@ def _grammar() -> str:
     return resources.files("threshnet.grammar").joinpath("spec.lark").read_text(encoding="utf-8")
 
 
+_LOCAL = threading.local()
+
+
 def _make_parser() -> tuple[Lark, _ParenTracker]:
+    """The parser and its post-lexer, built once per thread (the tracker holds per-parse state)."""
+    cached = getattr(_LOCAL, "parser", None)
+    if cached is None:
+        cached = _LOCAL.parser = _new_parser()
+    return cached
+
+
+def _new_parser() -> tuple[Lark, _ParenTracker]:
     tracker = _ParenTracker()
     parser = Lark(
         _grammar(),
