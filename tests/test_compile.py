@@ -44,8 +44,14 @@ def test_half_adder_truth_table():
 def test_half_adder_pure_relu_has_no_step():
     net = threshnet.compile(HALF_ADDER, "relu", output_step=False)
     assert not any(isinstance(m, Step) for m in net.layers)
-    assert isinstance(list(net.layers)[-1], nn.Linear)
+    # Its last ReLU layer already holds c1 and c0, so no combining Linear follows: still 12 parameters.
+    assert [type(m) for m in net.layers] == [nn.Linear, nn.ReLU, nn.Linear, nn.ReLU]
+    assert sum(p.numel() for p in net.parameters()) == 12
     assert threshnet.check(net, net.spec).ok
+    # The full adder's sum needs relu(z+1) - relu(z): that takes a final combining Linear.
+    full = threshnet.compile("s = a ^ b ^ c; cout = a & b | c & (a ^ b)", "relu", output_step=False)
+    assert isinstance(list(full.layers)[-1], nn.Linear)
+    assert threshnet.check(full, full.spec).ok
     assert net.stats().min_margin is None
 
 

@@ -188,7 +188,7 @@ class IntegerLayer:
     weight: np.ndarray  # (out, in) int64
     bias: np.ndarray  # (out,) int64
     act: str | None
-    halve_output: bool  # True for the final Linear of a pure-ReLU net (values are doubled)
+    halve_output: bool  # True for the last layer of a pure-ReLU net (its values are doubled)
 
 
 def integer_program(module: nn.Module) -> list[IntegerLayer]:
@@ -213,7 +213,8 @@ def integer_program(module: nn.Module) -> list[IntegerLayer]:
         b2 = 2 * layer.bias
         if not np.all(b2 == np.round(b2)):
             raise ValueError(f"{layer.name}: biases are not half-integers")
-        out.append(IntegerLayer(w, b2.astype(np.int64), layer.act, layer.act is None))
+        last = layer is layers[-1]
+        out.append(IntegerLayer(w, b2.astype(np.int64), layer.act, last and layer.act != "step"))
         doubled = layer.act == "relu"
     return out
 
@@ -228,9 +229,11 @@ def integer_forward(program: list[IntegerLayer], x: np.ndarray) -> np.ndarray:
         elif layer.act == "relu":
             h = np.maximum(z, 0)
         else:
-            if np.any(z % 2):
-                raise ArithmeticError("final layer produced an odd doubled value")
-            h = z // 2
+            h = z
+        if layer.halve_output:
+            if np.any(h % 2):
+                raise ArithmeticError("last layer produced an odd doubled value")
+            h = h // 2
     return h
 
 

@@ -19,7 +19,7 @@ exact 0.0/1.0 outputs, so the network has no step anywhere.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import torch
@@ -133,6 +133,10 @@ def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[L
         where, width = nxt, len(rows)
     if activation == RELU and not output_step:
         rows = [where[v] for _, v in g.graph[OUTPUTS]]
+        if plans and width == len(rows) and all(r == (0.0, {i: 1.0}) for i, r in enumerate(rows)):
+            # The last ReLU layer already holds the outputs, in port order: no combining layer.
+            plans[-1] = replace(plans[-1], names=tuple(p for p, _ in g.graph[OUTPUTS]))
+            return plans
         plans.append(LayerPlan(tuple(tuple(sorted(r[1].items())) for r in rows), tuple(r[0] for r in rows),
                                tuple(p for p, _ in g.graph[OUTPUTS]), width, None, 0, (), (1.0,) * len(rows)))
     return plans
