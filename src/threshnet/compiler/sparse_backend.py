@@ -222,9 +222,12 @@ class GatherLayer(nn.Module):
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
         parts = []
+        batch = state.shape[1]
         for i, (m, k) in enumerate(self.shapes):
-            x = state.index_select(0, getattr(self, f"idx{i}")).reshape(m, k, state.shape[1])
-            parts.append(self.act((x * self.weights[i]).sum(1) + self.biases[i]))
+            x = state.index_select(0, getattr(self, f"idx{i}")).reshape(m, k, batch)
+            # One batched (1 x k) @ (k x batch) per neuron: sums of small integers, exact in any order.
+            z = torch.baddbmm(self.biases[i].reshape(m, 1, 1), self.weights[i].reshape(m, 1, k), x)
+            parts.append(self.act(z.reshape(m, batch)))
         new = torch.cat(parts, 0) if len(parts) > 1 else parts[0]
         if self.final:
             return new.t()
