@@ -9,7 +9,9 @@ overrides the choice.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 import torch
 from hypothesis import HealthCheck, Phase, settings
@@ -36,3 +38,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def notebook_adder() -> torch.nn.Module:
+    """The lecture notebook's ``AdderNN`` with its hand-set weights, from examples/notebook_adder.py."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "notebook_adder.py"
+    spec = importlib.util.spec_from_file_location("notebook_adder_example", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.notebook_adder()

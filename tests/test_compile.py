@@ -78,21 +78,11 @@ def test_every_example_compiles_exact(path, activation, output_step):
 def test_notebook_addernn_is_caught():
     """The lecture notebook's hand-set weights are wrong for 1 + 1."""
 
-    class AdderNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1 = nn.Linear(2, 3)
-            self.fc2 = nn.Linear(3, 2)
-            self.relu = nn.ReLU()
+    from conftest import notebook_adder
 
-        def forward(self, x):
-            return (self.fc2(self.relu(self.fc1(x))) > 0).float()
-
-    m = AdderNN()
-    m.fc1.weight.data = torch.Tensor([[1, 1], [1, 1], [1, 1]])
-    m.fc1.bias.data = torch.Tensor([-1.5, -0.5, -1.5])
-    m.fc2.weight.data = torch.Tensor([[1, 0, 0], [0, 1, -2]])
-    m.fc2.bias.data = torch.Tensor([0, 0])
+    m = notebook_adder()  # examples/notebook_adder.py, weights as in the notebook
+    assert [p.tolist() for p in m.parameters()] == [
+        [[1, 1], [1, 1], [1, 1]], [-1.5, -0.5, -1.5], [[1, 0, 0], [0, 1, -2]], [0, 0]]
     assert sum(p.numel() for p in m.parameters()) == 17
     r = threshnet.check(m, HALF_ADDER)
     assert not r.ok

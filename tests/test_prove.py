@@ -34,29 +34,7 @@ MODES = [("step", True), ("relu", True), ("relu", False)]
 HALF_ADDER = "c1 = a0 & b0; c0 = a0 ^ b0"
 
 
-class AdderNN(nn.Module):
-    """The lecture notebook's half adder (submodules registered fc1, fc2, relu)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(2, 3)
-        self.fc2 = nn.Linear(3, 2)
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        h = self.relu(self.fc1(x))
-        y = (self.fc2(h) > 0).float()
-        return y
-
-
-def notebook_adder() -> AdderNN:
-    m = AdderNN()
-    with torch.no_grad():
-        m.fc1.weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]))
-        m.fc1.bias.copy_(torch.tensor([-1.5, -0.5, -1.5]))
-        m.fc2.weight.copy_(torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, -2.0]]))
-        m.fc2.bias.copy_(torch.tensor([0.0, 0.0]))
-    return m
+from conftest import notebook_adder  # noqa: E402  (examples/notebook_adder.py)
 
 
 def confirm(module: nn.Module, spec, report: ProofReport) -> None:
