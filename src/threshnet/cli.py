@@ -135,7 +135,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     rows = _rows_exhaustive(n, 0, 1 << n)
     want = evaluate_batch(spec, rows)
     with torch.no_grad():
-        got = net(torch.as_tensor(rows, dtype=torch.float32)).numpy()
+        got = net(torch.as_tensor(rows, dtype=next(net.parameters()).dtype)).double().numpy()
     heads = list(spec.inputs) + ["|"] + [f"{o}" for o in spec.outputs] + ["|"] + \
         [f"net.{o}" for o in spec.outputs] + [""]
     widths = [max(1, len(h)) for h in heads]
