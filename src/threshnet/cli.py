@@ -191,12 +191,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
     net = load_net(args.net) if args.net else _compile(args, spec)
     if args.prove:
-        try:
-            import pindakaas  # noqa: F401
-            import pysat  # noqa: F401
-        except ImportError:
-            raise CliError("--prove needs python-sat with its pb extra: pip install 'threshnet[prove]'") from None
-        from .prove import prove
+        from .prove import available, prove
+
+        if not available():
+            raise CliError("--prove needs python-sat with its pb extra: pip install 'threshnet[prove]'")
 
         proof = prove(net, spec, timeout=args.timeout, method=args.method)
         print(f"{spec.filename}: {proof}")

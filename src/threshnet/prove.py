@@ -913,6 +913,16 @@ def _encode_spec(p: _Problem, spec: Spec, pats: np.ndarray) -> tuple[list[int], 
 # prove
 
 
+def available() -> bool:
+    """Whether python-sat and pindakaas (the extra ``threshnet[prove]``) are installed."""
+    try:
+        import pindakaas  # noqa: F401
+        import pysat  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def prove(module: nn.Module, spec: Spec | str | Path, *, timeout: float | None = None,
           method: str = "auto", solver: str = SOLVER, simulate: bool = True) -> ProofReport:
     """Prove ``module`` equivalent to ``spec`` on every 0/1 input, or find an input where it is not.

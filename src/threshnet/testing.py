@@ -28,6 +28,7 @@ from torch import nn
 from .check import EXHAUSTIVE_LIMIT, CheckReport, check
 from .compiler.compiling import as_spec
 from .compiler.parse import parse
+from .prove import available as prover_available
 from .compiler.spec import (
     AND, KEYWORDS, NOT_PRECEDENCE, OP_PRECEDENCE, OP_SYMBOL, OR, XOR, Assign, BinOp, Const, Expr, Name, Not,
     Spec,
@@ -367,15 +368,6 @@ def inputs_for(spec: Spec | str, *, min_rows: int = 1, max_rows: int = 32,
     return rows
 
 
-def _prover_available() -> bool:
-    try:
-        import pindakaas  # noqa: F401
-        import pysat  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def assert_equivalent(module: nn.Module, spec: Spec | str, *, method: str = "auto", samples: int = 10_000,
                       seed: int = 0, timeout: float | None = 60.0) -> CheckReport | Any:
     """Assert that ``module`` computes ``spec``; return the report that shows it.
@@ -401,7 +393,7 @@ def assert_equivalent(module: nn.Module, spec: Spec | str, *, method: str = "aut
     if method == "exhaustive" and n > EXHAUSTIVE_LIMIT:
         raise ValueError(f"method='exhaustive' supports at most {EXHAUSTIVE_LIMIT} inputs; "
                          f"this spec has {n}")
-    if method == "prove" or (method == "auto" and n > EXHAUSTIVE_LIMIT and _prover_available()):
+    if method == "prove" or (method == "auto" and n > EXHAUSTIVE_LIMIT and prover_available()):
         from .prove import prove
 
         proof = prove(module, spec, timeout=timeout)
