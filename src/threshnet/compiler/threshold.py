@@ -104,6 +104,7 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
     for v, t in zip(bg.graph[INPUTS], inputs):
         tl[v] = (t, False)
     xors: list[XorForm] = []
+    xor_outs: set[int] = set()
     for v in sorted(bg.nodes):
         d = bg.nodes[v]
         op = d[OP]
@@ -131,7 +132,9 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
                 rungs.append(b.gate(((l, 1) for l in lits), -i, role, f"{base}.{role}"))
             out = b.gate(((r, 1 if i % 2 == 0 else -1) for i, r in enumerate(rungs)), -1, "xor", base)
             tl[v] = out
-            xors.append(XorForm(out[0], out[1], tuple(lits), tuple(rungs)))
+            if out[0] not in xor_outs:  # two XORs of the same operands share one gate: one record
+                xor_outs.add(out[0])
+                xors.append(XorForm(out[0], out[1], tuple(lits), tuple(rungs)))
     g = b.g
     # Output ports.  A port owns one gate, whose value it carries to the last layer.
     owned: set[int] = set()
