@@ -31,7 +31,7 @@ from threshnet.compiler.keys import (
 )
 from threshnet.compiler.lower import dump_bool, lower
 from threshnet.compiler.mapping import OP_THRESHOLD, map_threshold
-from threshnet.compiler.sparse_backend import GatherLayer
+from threshnet.compiler.runtime import GatherLayer
 from threshnet.compiler.threshold import dump_threshold, gate_value, threshold
 from threshnet.network import Step
 from threshnet.testing import assert_equivalent, inputs_for, spec_cases, spec_texts, specs

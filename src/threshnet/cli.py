@@ -10,11 +10,10 @@ from typing import Sequence
 import numpy as np
 
 from .compiler.errors import SpecError
+from .compiler.options import ACTIVATIONS, FLOAT_DTYPES, IN_FORMATS, LAYOUTS, OUT_FORMATS, PROVE_METHODS
 from .compiler.spec import Spec
 
 TABLE_LIMIT = 10
-IN_FORMATS = ["bool", "blif", "aag", "aig", "bench", "pla", "verilog"]
-OUT_FORMATS = ["bool", "blif", "aag", "aig"]
 DENSE_SHOW_LIMIT = 12  # wider layers are shown one equation per neuron
 
 
@@ -288,14 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sequential netlists: each latch becomes an extra input (its state) and an "
                              "extra output NAME$next (its next state), so one clock step compiles")
         if net_opts:
-            sp.add_argument("--activation", choices=["relu", "step"], default="relu",
+            sp.add_argument("--activation", choices=ACTIVATIONS, default="relu",
                             help="hidden activation (default: relu)")
             sp.add_argument("--no-output-step", action="store_true",
                             help="relu only: end in a Linear layer, no step anywhere")
-            sp.add_argument("--layout", choices=["auto", "mlp", "sparse"], default="auto",
+            sp.add_argument("--layout", choices=LAYOUTS, default="auto",
                             help="dense Linear layers (mlp), index-gathering layers (sparse), "
                                  "or auto: mlp while the dense weights stay small (default)")
-            sp.add_argument("--dtype", choices=["float32", "float64", "float16", "bfloat16"], default="float32",
+            sp.add_argument("--dtype", choices=FLOAT_DTYPES, default="float32",
                             help="weights' dtype; refused unless the network is exact in it (default float32)")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
         sp.set_defaults(func=func)
@@ -314,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="prove equivalence on every input with SAT (needs threshnet[prove])")
     ck.add_argument("--timeout", type=float, default=None, metavar="S",
                     help="--prove: give up after S seconds (exit 3)")
-    ck.add_argument("--method", choices=["auto", "monolithic", "nodes"], default="auto",
+    ck.add_argument("--method", choices=PROVE_METHODS, default="auto",
                     help="--prove: one miter, node-by-node sweeping, or auto (monolithic for 3 s, "
                          "then nodes; default)")
     ck.add_argument("--samples", type=int, default=100_000,
@@ -332,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     dr = add("draw", "draw the threshold-gate graph, clustered by layer (.svg/.png/.pdf via Graphviz, "
              "or .dot)", cmd_draw, net_opts=False)
     dr.add_argument("-o", "--output", metavar="FILE", required=True, help="net.svg, net.png, net.pdf or net.dot")
-    dr.add_argument("--layout", choices=["auto", "mlp", "sparse"], default="auto",
+    dr.add_argument("--layout", choices=LAYOUTS, default="auto",
                     help="which layering to draw (default: auto)")
     ev = add("eval", "evaluate the spec on one input, e.g. 'threshnet eval half.bool a0=1 b0=1'",
              cmd_eval, net_opts=False)

@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .compiler.sparse_backend import GatherLayer, ToSlots, empty_plan
+from .compiler.runtime import RELU, STEP, GatherLayer, Step, ToSlots, empty_linear
+from .compiler.sparse_backend import empty_plan
 from .compiler.spec import Spec
-from .compiler.torch_backend import RELU, STEP, Step, empty_linear
 
 FORMAT = "threshnet-network/1"
 MLP, SPARSE = "mlp", "sparse"

@@ -23,13 +23,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .compiler.sparse_backend import GatherLayer, ToSlots
-from .compiler.torch_backend import Step
+from .compiler.options import DTYPES, FLOAT_BITS, INT_MAX
+from .compiler.runtime import GatherLayer, Step, ToSlots
 
 #: Significant bits of each float format, and the range of each integer one.
-FLOATS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
-INTS = {"int8": 2**7 - 1, "int16": 2**15 - 1, "int32": 2**31 - 1}
-DTYPES = tuple(FLOATS) + tuple(INTS)
+FLOATS = FLOAT_BITS
+INTS = INT_MAX
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16,
                 "bfloat16": torch.bfloat16}
 

@@ -123,7 +123,8 @@ from torch import fx, nn
 from .compiler.compiling import as_spec
 from .compiler.evaluate import evaluate, evaluate_batch
 from .compiler.spec import AND, OR, BinOp, Const, Name, Not, Spec, assignment_order, postorder
-from .compiler.torch_backend import Step
+from .compiler.options import PROVE_METHODS
+from .compiler.runtime import Step
 
 #: Largest k for weights that are multiples of 2**-k.
 MAX_FRACTION_BITS = 30
@@ -143,7 +144,7 @@ NODE_CONFLICTS = 2000
 NODE_CANDIDATES = 3
 #: Random simulation patterns (plus all-zeros and all-ones).
 SIM_PATTERNS = 1022
-METHODS = ("auto", "monolithic", "nodes")
+METHODS = PROVE_METHODS
 
 PROVED, REFUTED, TIMEOUT = "proved", "refuted", "timeout"
 TRUE, FALSE = 1, -1  # variable 1 is the constant true

@@ -8,6 +8,7 @@ from pathlib import Path
 import networkx as nx
 import torch
 
+from .options import LAYOUTS
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, OUTPUTS
 from .layering import asap_layers, depth_of, last_read, layer
 from .lower import lower
@@ -25,7 +26,6 @@ FLOAT32_EXACT = 2**24
 #: from as-soon-as-possible layers, pass-throughs included) hold at most this
 #: many entries, about 16 MB at fp32; beyond it, the sparse layout.
 AUTO_DENSE_LIMIT = 4_000_000
-LAYOUTS = ("auto", "mlp", "sparse")
 
 
 @dataclass(frozen=True)

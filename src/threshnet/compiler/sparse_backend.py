@@ -27,7 +27,8 @@ from torch import nn
 
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, NAME, OUTPUTS
 from .layering import last_read
-from .torch_backend import ACTIVATIONS, RELU, STEP, Affine, Step, _bounds, _combine
+from .runtime import GatherLayer, RELU, STEP, ToSlots
+from .torch_backend import ACTIVATIONS, Affine, _bounds, _combine
 
 
 @dataclass(frozen=True)
@@ -176,68 +177,6 @@ def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
     )
     plans.append(SparsePlan((final,), None, n_slots, (1.0,) * n_slots))
     return plans
-
-
-class ToSlots(nn.Module):
-    """``(batch, n_inputs)`` to the slot buffer ``(n_slots, batch)``, inputs in the first rows."""
-
-    def __init__(self, n_inputs: int, n_slots: int) -> None:
-        super().__init__()
-        self.n_inputs, self.n_slots = n_inputs, n_slots
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pad = x.new_zeros(self.n_slots - self.n_inputs, x.shape[0])
-        return torch.cat([x.t(), pad], 0)
-
-
-class GatherLayer(nn.Module):
-    """Per bucket: ``act(sum(w * slots[idx]) + b)``, written into its slots in place.
-
-    The final layer (``final``) returns the ``(batch, n_outputs)`` read-out instead.
-    """
-
-    def __init__(self, plan: SparsePlan, dtype: torch.dtype = torch.float32) -> None:
-        super().__init__()
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        self.shapes: list[tuple[int, int]] = []
-        for i, b in enumerate(plan.buckets):
-            m, k = len(b.bias), len(b.index[0])
-            self.register_buffer(f"idx{i}", torch.tensor(b.index, dtype=torch.long).reshape(-1))
-            self.weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1)))
-            self.biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1)))
-            self.shapes.append((m, k))
-        self.final = plan.activation is None
-        if not self.final:
-            self.register_buffer("slots", torch.tensor([s for b in plan.buckets for s in b.slots], dtype=torch.long))
-        self.names = tuple(n for b in plan.buckets for n in b.names)
-        self.act: nn.Module = Step() if plan.activation == STEP else nn.ReLU() if plan.activation == RELU \
-            else nn.Identity()
-        self.n_slots = plan.n_slots
-
-    def bucket(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(index (m, k), weight (m, k), bias (m,)) of bucket ``i``."""
-        m, k = self.shapes[i]
-        return getattr(self, f"idx{i}").reshape(m, k), self.weights[i].reshape(m, k), self.biases[i].reshape(m)
-
-    def forward(self, state: torch.Tensor) -> torch.Tensor:
-        parts = []
-        batch = state.shape[1]
-        for i, (m, k) in enumerate(self.shapes):
-            x = state.index_select(0, getattr(self, f"idx{i}")).reshape(m, k, batch)
-            # One batched (1 x k) @ (k x batch) per neuron: sums of small integers, exact in any order.
-            z = torch.baddbmm(self.biases[i].reshape(m, 1, 1), self.weights[i].reshape(m, 1, k), x)
-            parts.append(self.act(z.reshape(m, batch)))
-        new = torch.cat(parts, 0) if len(parts) > 1 else parts[0]
-        if self.final:
-            return new.t()
-        return state.index_copy(0, self.slots, new) if torch.is_grad_enabled() or _exporting() \
-            else state.index_copy_(0, self.slots, new)
-
-
-def _exporting() -> bool:
-    compiler = getattr(torch, "compiler", None)
-    return bool(compiler is not None and compiler.is_compiling())
 
 
 def empty_plan(shapes: list[tuple[int, int]], activation: str | None, n_slots: int,

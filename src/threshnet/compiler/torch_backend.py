@@ -18,7 +18,6 @@ exact 0.0/1.0 outputs, so the network has no step anywhere.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 
 import networkx as nx
@@ -27,18 +26,11 @@ from torch import nn
 
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, NAME, OUTPUTS, THRESHOLD, WEIGHT
 from .layering import last_read
+from .options import ACTIVATIONS
+from .runtime import RELU, STEP, Step, empty_linear
 
 Affine = tuple[float, dict[int, float]]  # constant, {neuron index: coefficient}
 
-STEP, RELU = "step", "relu"
-ACTIVATIONS = (STEP, RELU)
-
-
-class Step(nn.Module):
-    """Heaviside step ``(x > 0)`` in the input's dtype."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x > 0).to(x.dtype)
 
 
 @dataclass(frozen=True)
@@ -160,13 +152,6 @@ def _bounds(g: nx.DiGraph, v: int) -> tuple[int, int]:
     t = g.nodes[v][THRESHOLD]
     ws = [e[WEIGHT] for _, _, e in g.in_edges(v, data=True)]
     return sum(w for w in ws if w < 0) - t, sum(w for w in ws if w > 0) - t
-
-
-def empty_linear(in_features: int, out_features: int, dtype: torch.dtype) -> nn.Linear:
-    """An uninitialised ``nn.Linear`` (its weights are set right after)."""
-    with warnings.catch_warnings():  # a spec with no inputs gives a zero-width Linear
-        warnings.filterwarnings("ignore", "Initializing zero-element tensors", UserWarning)
-        return nn.utils.skip_init(nn.Linear, in_features, out_features, dtype=dtype)
 
 
 def build_layers(plans: list[LayerPlan], dtype: torch.dtype = torch.float32) -> nn.Sequential:

@@ -1,0 +1,101 @@
+"""The runtime modules of a compiled network: ``Step`` and the sparse layout's layers.
+
+The compiler builds networks out of these, and ``threshnet.network``,
+``threshnet.precision`` and the prover read them back; this module imports
+nothing else of threshnet, so every layer above the compiler can use it.
+
+* :class:`Step` is the Heaviside step ``(x > 0)``.  Every step neuron's
+  pre-activation is a half-integer, at least 0.5 from 0.
+* :class:`ToSlots` and :class:`GatherLayer` form the sparse layout (see
+  ``compiler.sparse_backend``): a slot buffer of shape ``(slots, batch)``
+  that each layer reads by index and writes into.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from .sparse_backend import SparsePlan
+
+STEP, RELU = "step", "relu"
+
+
+class Step(nn.Module):
+    """Heaviside step ``(x > 0)`` in the input's dtype."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x > 0).to(x.dtype)
+
+
+def empty_linear(in_features: int, out_features: int, dtype: torch.dtype) -> nn.Linear:
+    """An uninitialised ``nn.Linear`` (its weights are set right after)."""
+    with warnings.catch_warnings():  # a spec with no inputs gives a zero-width Linear
+        warnings.filterwarnings("ignore", "Initializing zero-element tensors", UserWarning)
+        return nn.utils.skip_init(nn.Linear, in_features, out_features, dtype=dtype)
+
+
+class ToSlots(nn.Module):
+    """``(batch, n_inputs)`` to the slot buffer ``(n_slots, batch)``, inputs in the first rows."""
+
+    def __init__(self, n_inputs: int, n_slots: int) -> None:
+        super().__init__()
+        self.n_inputs, self.n_slots = n_inputs, n_slots
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = x.new_zeros(self.n_slots - self.n_inputs, x.shape[0])
+        return torch.cat([x.t(), pad], 0)
+
+
+class GatherLayer(nn.Module):
+    """Per bucket: ``act(sum(w * slots[idx]) + b)``, written into its slots in place.
+
+    The final layer (``final``) returns the ``(batch, n_outputs)`` read-out instead.
+    """
+
+    def __init__(self, plan: SparsePlan, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        self.shapes: list[tuple[int, int]] = []
+        for i, b in enumerate(plan.buckets):
+            m, k = len(b.bias), len(b.index[0])
+            self.register_buffer(f"idx{i}", torch.tensor(b.index, dtype=torch.long).reshape(-1))
+            self.weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1)))
+            self.biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1)))
+            self.shapes.append((m, k))
+        self.final = plan.activation is None
+        if not self.final:
+            self.register_buffer("slots", torch.tensor([s for b in plan.buckets for s in b.slots], dtype=torch.long))
+        self.names = tuple(n for b in plan.buckets for n in b.names)
+        self.act: nn.Module = Step() if plan.activation == STEP else nn.ReLU() if plan.activation == RELU \
+            else nn.Identity()
+        self.n_slots = plan.n_slots
+
+    def bucket(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(index (m, k), weight (m, k), bias (m,)) of bucket ``i``."""
+        m, k = self.shapes[i]
+        return getattr(self, f"idx{i}").reshape(m, k), self.weights[i].reshape(m, k), self.biases[i].reshape(m)
+
+    def forward(self, state: torch.Tensor) -> torch.Tensor:
+        parts = []
+        batch = state.shape[1]
+        for i, (m, k) in enumerate(self.shapes):
+            x = state.index_select(0, getattr(self, f"idx{i}")).reshape(m, k, batch)
+            # One batched (1 x k) @ (k x batch) per neuron: sums of small integers, exact in any order.
+            z = torch.baddbmm(self.biases[i].reshape(m, 1, 1), self.weights[i].reshape(m, 1, k), x)
+            parts.append(self.act(z.reshape(m, batch)))
+        new = torch.cat(parts, 0) if len(parts) > 1 else parts[0]
+        if self.final:
+            return new.t()
+        return state.index_copy(0, self.slots, new) if torch.is_grad_enabled() or _exporting() \
+            else state.index_copy_(0, self.slots, new)
+
+
+def _exporting() -> bool:
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and compiler.is_compiling())
