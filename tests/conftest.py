@@ -17,6 +17,7 @@ import torch
 from hypothesis import HealthCheck, Phase, settings
 
 torch.set_num_threads(1)
+os.environ.setdefault("THRESHNET_VERIFY", "1")
 
 settings.register_profile(
     "ci",

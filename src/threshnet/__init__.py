@@ -7,7 +7,7 @@ True
 """
 
 from .check import CheckReport, check
-from .compiler.compiling import compile
+from .build import compile
 from .compiler.errors import SpecError
 from .compiler.evaluate import evaluate, evaluate_batch
 from .compiler.parse import parse

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .compiler.compiling import as_spec
+from .build import as_spec
 from .compiler.evaluate import evaluate_batch
 from .compiler.spec import Spec
 

@@ -49,7 +49,7 @@ def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False, top:
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
-    from .compiler.compiling import compile
+    from .build import compile
 
     return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
                    layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),

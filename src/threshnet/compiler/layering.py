@@ -21,7 +21,8 @@ from dataclasses import replace
 import networkx as nx
 
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, OUTPUTS, WEIGHT, XORS
-from .threshold import XorForm, set_fanins
+from .ir import XorForm
+from .threshold import set_fanins
 
 #: Largest graph (gates) for which layering is solved exactly.
 EXACT_LIMIT = 20_000

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .keys import INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR, OUTPUTS
+from .ir import dump
+from .keys import INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR, OUTPUTS, XOR_MAX_ARITY
 from .spec import AND, OR, BinOp, Const, Name, Not, Spec, assignment_order, postorder
 
 FALSE, TRUE = 0, 1  # literals of the constant node 0
-
-#: Widest XOR kept as one gate.  A k-input parity costs k threshold gates
-#: reading all k operands (k*k weights), so wider ones become a tree of these.
-XOR_MAX_ARITY = 8
 
 
 class _Builder:
@@ -74,7 +71,7 @@ class _Builder:
 
 
 def lower(spec: Spec) -> nx.DiGraph:
-    """Lower a spec to a boolean-gate graph (see :mod:`threshnet.compiler.keys`)."""
+    """Lower a spec to a boolean-gate graph (see :mod:`threshnet.compiler.ir`)."""
     b = _Builder()
     env: dict[str, int] = {}
     for name in spec.inputs:
@@ -194,16 +191,5 @@ def _to_graph(b: _Builder, spec: Spec, outputs: list[tuple[str, int]], names: di
 
 
 def dump_bool(g: nx.DiGraph) -> str:
-    """Deterministic text of a boolean-gate graph, for golden tests."""
-    lines = []
-    for v in sorted(g.nodes):
-        d = g.nodes[v]
-        if d[OP] == OP_INPUT:
-            lines.append(f"{v} = input {d[NAME]}")
-            continue
-        args = ", ".join(("~" if e[NEG] else "") + str(u) for u, _, e in sorted(g.in_edges(v, data=True)))
-        note = f"  # {d[NAME]}" if d[NAME] else ""
-        lines.append(f"{v} = {d[OP]}({args}){note}")
-    for o, v, neg in g.graph[OUTPUTS]:
-        lines.append(f"output {o} = {'~' if neg else ''}{v}")
-    return "\n".join(lines) + "\n"
+    """``ir.dump(g, "boolean")``, kept under its old name (docs/api.md uses it)."""
+    return dump(g, "boolean")

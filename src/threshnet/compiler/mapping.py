@@ -24,9 +24,11 @@ from functools import lru_cache
 import networkx as nx
 import numpy as np
 
-from .keys import INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT
+from .keys import (
+    INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT,
+)
 
-OP_THRESHOLD = "threshold"
+__all__ = ["OP_THRESHOLD", "map_threshold", "threshold_functions"]
 #: Leaves per cut; every threshold function of up to 4 inputs has weights within +-4.
 CUT_SIZE = 4
 #: Cuts kept per node (smallest first).

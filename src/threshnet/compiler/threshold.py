@@ -18,29 +18,18 @@ A threshold gate is ``[sum(w_i * x_i) >= t]`` with integer ``w`` and ``t``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Iterable
 
 import networkx as nx
 
-from .mapping import OP_THRESHOLD
+from .ir import Lit, XorForm, _dump_threshold
 from .keys import (
-    BOOL_MAP, INPUTS, KIND, KIND_GATE, KIND_INPUT, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR,
-    OUTPUTS, ROLE, THRESHOLD, WEIGHT, XORS,
+    BOOL_MAP, INPUTS, KIND, KIND_GATE, KIND_INPUT, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD,
+    OP_XOR, OUTPUTS, ROLE, THRESHOLD, WEIGHT, XORS,
 )
 
-Lit = tuple[int, bool]  # (threshold node, negated)
-
-
-@dataclass(frozen=True)
-class XorForm:
-    """One XOR's gates: its output gate, its operands and its ladder rungs."""
-
-    out: int
-    out_neg: bool  # the out gate computes the negated parity
-    operands: tuple[Lit, ...]
-    rungs: tuple[Lit, ...]  # rungs[i] = [sum(operands) >= i + 1]
-    even: bool = False  # True once switched to the even form
+__all__ = ["XorForm", "dump_threshold", "gate_value", "linear", "set_fanins", "threshold"]
 
 
 class _Builder:
@@ -97,7 +86,7 @@ def set_fanins(g: nx.DiGraph, v: int, terms: Iterable[tuple[Lit, int]], const: i
 
 
 def threshold(bg: nx.DiGraph) -> nx.DiGraph:
-    """Lower a boolean-gate graph to a threshold-gate graph (see :mod:`keys`)."""
+    """Lower a boolean-gate graph to a threshold-gate graph (see :mod:`threshnet.compiler.ir`)."""
     b = _Builder()
     tl: dict[int, Lit] = {}
     inputs = [b.input(bg.nodes[v][NAME]) for v in bg.graph[INPUTS]]
@@ -184,19 +173,5 @@ def gate_value(g: nx.DiGraph, v: int, values: dict[int, int]) -> int:
 
 
 def dump_threshold(g: nx.DiGraph) -> str:
-    """Deterministic text of a threshold graph, for golden tests."""
-    from .keys import LAYER
-
-    lines = []
-    for v in sorted(g.nodes):
-        d = g.nodes[v]
-        layer = f"L{d[LAYER]} " if LAYER in d else ""
-        if d[KIND] == KIND_INPUT:
-            lines.append(f"{layer}{v} = input {d[NAME]}")
-            continue
-        terms = " ".join(f"{'+' if e[WEIGHT] > 0 else '-'}{abs(e[WEIGHT])}*{u}"
-                         for u, _, e in sorted(g.in_edges(v, data=True)))
-        lines.append(f"{layer}{v} = [{terms or '0'} >= {d[THRESHOLD]}]  {d[ROLE]} {d[NAME]}")
-    for port, v in g.graph[OUTPUTS]:
-        lines.append(f"output {port} = {v}")
-    return "\n".join(lines) + "\n"
+    """Nodes and ports of a threshold or layered graph (``ir.dump`` without the records), for docs/api.md."""
+    return _dump_threshold(g, records=False)
