@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .compiler.compiling import as_spec_text, compile_stages
+from .compiler.compiling import Compilation, as_spec_text, compile_stages
 from .compiler.options import INT_DTYPES, dtype_name
 from .compiler.sparse_backend import build_sparse
 from .compiler.spec import Spec
@@ -60,11 +60,21 @@ def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: b
     ``verify=True`` checks every intermediate form (see
     ``threshnet.compiler.compiling``).
     """
-    name = _float_dtype(dtype)
+    _float_dtype(dtype)
     if activation == "step" and not output_step:
         raise ValueError("output_step=False needs activation='relu' (a step network ends in a step)")
     c = compile_stages(as_spec(spec), activation, output_step=output_step, layout=layout, progress=progress,
                        optimize=optimize, verify=verify)
+    return build(c, dtype, strict=strict)
+
+
+def build(c: Compilation, dtype: torch.dtype | str = torch.float32, *, strict: bool = False) -> ThreshNet:
+    """The network of a finished compile, in ``dtype`` if the precision analysis certifies it.
+
+    ``compile`` is ``compile_stages`` then this; a caller that also wants the
+    stages (``ir.write_dumps`` for ``--dump-ir``) runs the two itself.
+    """
+    name = _float_dtype(dtype)
     if c.layout == "mlp":
         layers = build_layers(list(c.plans), BUILD_DTYPE)
         names = tuple(p.names for p in c.plans)
@@ -73,7 +83,7 @@ def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: b
         layers = build_sparse(list(c.plans), len(c.spec.inputs), BUILD_DTYPE)
         names = tuple(tuple(n for b in p.buckets for n in b.names) for p in c.plans[:-1])
         passthroughs = 0
-    net = ThreshNet(layers, c.spec.inputs, c.spec.outputs, names, activation, output_step, passthroughs,
+    net = ThreshNet(layers, c.spec.inputs, c.spec.outputs, names, c.activation, c.output_step, passthroughs,
                     c.spec, c.layout, strict)
     report = analyze(net)
     if not report.exact[name]:

@@ -56,6 +56,8 @@ class Compilation:
     threshold_graph: nx.DiGraph
     plans: tuple[LayerPlan, ...] | tuple[SparsePlan, ...]
     layout: str = "mlp"
+    activation: str = "relu"
+    output_step: bool = True
 
 
 def verify_requested(verify: bool | None) -> bool:
@@ -120,7 +122,7 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
                 plans0 = check(tuple(plan_mlp(tg0, activation, output_step)), "dense", **ports)
                 if _size(plans0) < _size(plans):
                     mg, tg, plans = bg, tg0, plans0
-    return Compilation(spec, bg, mg, tg, plans, layout)
+    return Compilation(spec, bg, mg, tg, plans, layout, activation, output_step)
 
 
 def _size(plans: tuple[LayerPlan, ...]) -> tuple[int, int]:
