@@ -500,3 +500,18 @@ def xor_heavy_specs(draw) -> str:
 @given(xor_heavy_specs())
 def test_xor_heavy_specs_verify_at_every_stage(text):
     _all_stages_verify(text)
+
+
+def test_graph_ports_match_the_spec(fa):
+    verify(fa.bool_graph, "boolean", n_inputs=3, n_outputs=2)
+    fails(fa.bool_graph, "boolean", None, "3 inputs, but the spec has 4", n_inputs=4)
+    fails(fa.threshold_graph, "layered", None, "2 outputs, but the spec has 1", n_outputs=1)
+
+
+def test_threshold_drops_gates_whose_readers_cancelled():
+    """``and(x0, g, ~g)`` with both literals on one shared gate cancels it; the gate must not linger."""
+    text = "t0 = x0 & (x1 & x0 & ((x1 ^ ~x1) & (~x1 | ~x0)))\nt1 = x0\nt2 = x1 & (x0 & ~x1 & (x0 & x1))\n"
+    c = compile_stages(text, "step", layout="mlp", optimize=False, verify=True)
+    g = threshold(c.bool_graph)
+    verify(g, "threshold")
+    assert all(g.out_degree(v) or v in {s for _, s in g.graph[OUTPUTS]} for v in g.nodes if v not in g.graph[INPUTS])

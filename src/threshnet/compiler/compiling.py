@@ -103,22 +103,22 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
         spec = check(as_spec_text(spec), "spec")
         ports = {"n_inputs": len(spec.inputs), "n_outputs": len(spec.outputs)}
         start("lower")
-        bg = check(lower(spec), "boolean")
+        bg = check(lower(spec), "boolean", **ports)
         start("mapping")
-        mg = check(map_threshold(bg), "mapped") if optimize else bg
+        mg = check(map_threshold(bg), "mapped", **ports) if optimize else bg
         start("threshold")
-        tg = check(threshold(mg), "threshold")
+        tg = check(threshold(mg), "threshold", **ports)
         if layout == "auto":
             layout = "mlp" if dense_size_estimate(tg) <= AUTO_DENSE_LIMIT else "sparse"
         start("layering")
-        tg = check(layer(tg, layout=layout), "layered")
+        tg = check(layer(tg, layout=layout), "layered", **ports)
         start("backend")
         if layout == "sparse":
             plans: tuple = check(tuple(plan_sparse(tg, activation)), "sparse", **ports)
         else:
             plans = check(tuple(plan_mlp(tg, activation, output_step)), "dense", **ports)
             if mg is not bg:  # pass-throughs can undo the mapping's savings: keep the smaller net
-                tg0 = check(layer(check(threshold(bg), "threshold"), layout=layout), "layered")
+                tg0 = check(layer(check(threshold(bg), "threshold", **ports), layout=layout), "layered", **ports)
                 plans0 = check(tuple(plan_mlp(tg0, activation, output_step)), "dense", **ports)
                 if _size(plans0) < _size(plans):
                     mg, tg, plans = bg, tg0, plans0

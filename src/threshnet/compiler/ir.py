@@ -6,44 +6,44 @@ one place that says what each dialect holds (the table below), prints it
 checks it (:func:`verify`, which raises :class:`IRError` naming the stage and
 the node).  The attribute keys are the constants of :mod:`.keys`.
 
-========== ============================ =================================================================
-dialect    made by                      fields
-========== ============================ =================================================================
-spec       ``parse`` / a front end      ``Spec``: ``inputs``, ``outputs`` (port names, tensor order),
-                                        ``assignments`` (``target = expr``, each target once, acyclic)
-boolean    ``lower.lower``              ``networkx.DiGraph``.  node[OP]: OP_INPUT, OP_CONST, OP_AND,
-                                        OP_OR or OP_XOR; node[NAME]: signal name or None;
-                                        edge[NEG]: the reader sees the negated signal;
-                                        graph[INPUTS]: input nodes in port order;
-                                        graph[OUTPUTS]: (port, node, negated) triples in port order.
-                                        The const node is false (a negated read is true).
-mapped     ``mapping.map_threshold``    as boolean, plus nodes with node[OP] = OP_THRESHOLD:
-                                        node[THRESHOLD] integer t, edge[WEIGHT] integer w, value
-                                        ``[sum(w * lit) >= t]`` over the (possibly negated) fanins.
-threshold  ``threshold.threshold``      ``networkx.DiGraph``.  node[KIND]: KIND_INPUT or KIND_GATE;
-                                        gate: node[THRESHOLD] integer t, node[ROLE] ("and", "or",
-                                        "xor", "ge3", "maj", "th", "copy", "not", "const", ...),
-                                        node[NAME]; edge[WEIGHT]: nonzero integer; the gate is 1 iff
-                                        ``sum(w * fanin) >= t``.  graph[INPUTS]: input nodes in port
-                                        order; graph[OUTPUTS]: (port, gate) pairs, each port owning a
-                                        distinct gate; graph[XORS]: :class:`XorForm` records;
-                                        graph[BOOL_MAP]: (mapped node, threshold node, negated)
-                                        triples, where each boolean signal's value lives.
-layered    ``layering.layer``           as threshold (XOR forms chosen), plus node[LAYER]: 0 for
-                                        inputs, 1..depth for gates, every edge going up at least one
-                                        layer; graph[DEPTH]: the largest layer of an output gate
-                                        (at least 1).
-dense      ``torch_backend.plan_mlp``   ``LayerPlan`` per ``nn.Linear``: ``weight`` rows of sorted
-                                        (column, value) pairs, ``bias``, ``names``, ``in_features``
-                                        (the previous plan's width; the input count first),
-                                        ``activation`` ("step", "relu", or None for a final combining
-                                        layer), ``passthroughs``, ``values``, ``tops``.
-sparse     ``sparse_backend.plan_sparse`` ``SparsePlan`` per layer: ``buckets`` of ``Bucket`` rows
-                                        (``index`` and ``weight`` padded to one width per bucket,
-                                        ``bias``, ``names``, ``slots`` written), ``activation``
-                                        (None: the final read-out, last only), ``n_slots`` (the same
-                                        in every plan), ``tops`` (one per slot).
-========== ============================ =================================================================
+========== ================================ =================================================================
+dialect    made by                          fields
+========== ================================ =================================================================
+spec       ``parse`` or a front end         ``Spec``: ``inputs``, ``outputs`` (port names, tensor order),
+                                            ``assignments`` (``target = expr``, each target once, acyclic)
+boolean    ``lower.lower``                  ``networkx.DiGraph``.  node[OP]: OP_INPUT, OP_CONST, OP_AND,
+                                            OP_OR or OP_XOR; node[NAME]: signal name or None;
+                                            edge[NEG]: the reader sees the negated signal;
+                                            graph[INPUTS]: input nodes in port order;
+                                            graph[OUTPUTS]: (port, node, negated) triples in port order.
+                                            The const node is false (a negated read is true).
+mapped     ``mapping.map_threshold``        as boolean, plus nodes with node[OP] = OP_THRESHOLD:
+                                            node[THRESHOLD] integer t, edge[WEIGHT] integer w, value
+                                            ``[sum(w * lit) >= t]`` over the (possibly negated) fanins.
+threshold  ``threshold.threshold``          ``networkx.DiGraph``.  node[KIND]: KIND_INPUT or KIND_GATE;
+                                            gate: node[THRESHOLD] integer t, node[ROLE] ("and", "or",
+                                            "xor", "ge3", "maj", "th", "copy", "not", "const", ...),
+                                            node[NAME]; edge[WEIGHT]: nonzero integer; the gate is 1 iff
+                                            ``sum(w * fanin) >= t``.  graph[INPUTS]: input nodes in port
+                                            order; graph[OUTPUTS]: (port, gate) pairs, each port owning a
+                                            distinct gate; graph[XORS]: :class:`XorForm` records;
+                                            graph[BOOL_MAP]: (mapped node, threshold node, negated)
+                                            triples, where each boolean signal's value lives.
+layered    ``layering.layer``               as threshold (XOR forms chosen), plus node[LAYER]: 0 for
+                                            inputs, 1..depth for gates, every edge going up at least one
+                                            layer; graph[DEPTH]: the largest layer of an output gate
+                                            (at least 1).
+dense      ``torch_backend.plan_mlp``       ``LayerPlan`` per ``nn.Linear``: ``weight`` rows of sorted
+                                            (column, value) pairs, ``bias``, ``names``, ``in_features``
+                                            (the previous plan's width; the input count first),
+                                            ``activation`` ("step", "relu", or None for a final combining
+                                            layer), ``passthroughs``, ``values``, ``tops``.
+sparse     ``sparse_backend.plan_sparse``   ``SparsePlan`` per layer: ``buckets`` of ``Bucket`` rows
+                                            (``index`` and ``weight`` padded to one width per bucket,
+                                            ``bias``, ``names``, ``slots`` written), ``activation``
+                                            (None: the final read-out, last only), ``n_slots`` (the same
+                                            in every plan), ``tops`` (one per slot).
+========== ================================ =================================================================
 
 Invariants :func:`verify` checks (each in time linear in the size of the IR,
 without recursion):
@@ -335,16 +335,22 @@ def verify(ir: Any, stage: str | None = None, *, n_inputs: int | None = None,
            n_outputs: int | None = None) -> None:
     """Check ``ir`` against the contract of ``stage``; raise :class:`IRError` at the first breach.
 
-    For plans, ``n_inputs`` and ``n_outputs`` (the spec's port counts), when
-    given, also check the first layer's width and the last one's.
+    ``n_inputs`` and ``n_outputs`` (the spec's port counts), when given, are
+    checked against a graph's ports and against the first plan's width and
+    the last one's.
     """
     stage = _stage(ir, stage)
     if stage == "spec":
         _verify_spec(ir)
-    elif stage in ("boolean", "mapped"):
-        _verify_boolean(ir, stage)
-    elif stage in ("threshold", "layered"):
-        _verify_threshold(ir, stage)
+    elif stage in ("boolean", "mapped", "threshold", "layered"):
+        for what, want, have in (("inputs", n_inputs, INPUTS), ("outputs", n_outputs, OUTPUTS)):
+            got = len(ir.graph.get(have, ()))
+            if want is not None and got != want:
+                raise IRError(stage, None, f"{got} {what}, but the spec has {want}")
+        if stage in ("boolean", "mapped"):
+            _verify_boolean(ir, stage)
+        else:
+            _verify_threshold(ir, stage)
     elif stage == "dense":
         _verify_dense(ir, n_inputs, n_outputs)
     else:

@@ -14,6 +14,8 @@ A threshold gate is ``[sum(w_i * x_i) >= t]`` with integer ``w`` and ``t``.
   gate with its weights.
 * Gates are hash-consed up to negation, so ``a | b`` and ``~a & ~b`` share
   one gate, and a majority shares with an XOR's "at least two" rung.
+  Sharing can cancel terms (``g + (1 - g)``), leaving a gate no output
+  reads; such gates are dropped at the end, with their records.
 """
 
 from __future__ import annotations
@@ -159,11 +161,29 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
         outputs.append((port, c))
     for port, s in outputs:  # a gate that is an output port takes the port's name
         g.nodes[s][NAME] = port
+    dead = _unread(g, [s for _, s in outputs])
+    g.remove_nodes_from(dead)
     g.graph[INPUTS] = tuple(inputs)
     g.graph[OUTPUTS] = tuple(outputs)
-    g.graph[XORS] = tuple(replace(x, out_neg=x.out_neg ^ (x.out in flipped)) for x in xors)
-    g.graph[BOOL_MAP] = tuple((v, s, neg ^ (s in flipped)) for v, (s, neg) in sorted(tl.items()))
+    g.graph[XORS] = tuple(replace(x, out_neg=x.out_neg ^ (x.out in flipped)) for x in xors if x.out not in dead)
+    g.graph[BOOL_MAP] = tuple((v, s, neg ^ (s in flipped)) for v, (s, neg) in sorted(tl.items()) if s not in dead)
     return g
+
+
+def _unread(g: nx.DiGraph, roots: list[int]) -> set[int]:
+    """Gates from which no output is reachable.
+
+    Sharing makes them: in ``a & g & ~g'`` where ``g'`` shares ``g``'s gate
+    negated, the two terms cancel, and ``g`` may be left with no reader.
+    """
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        v = stack.pop()
+        if v not in seen:
+            seen.add(v)
+            stack.extend(g.predecessors(v))
+    return {v for v in g.nodes if v not in seen and g.nodes[v][KIND] == KIND_GATE}
 
 
 def gate_value(g: nx.DiGraph, v: int, values: dict[int, int]) -> int:
