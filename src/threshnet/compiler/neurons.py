@@ -13,9 +13,18 @@ only adds a shift and chooses how many neurons to spend:
   ``z = 0`` and 0 for ``z <= -1``.  Range ``[0, 1]``.
 * relu, ``lo >= -1``: ``1 - relu(-z)``.  For integer ``z >= -1``, ``relu(-z)`` is
   1 at ``z = -1`` and 0 for ``z >= 0``.  Range of the neuron ``[0, 1]``.
-* relu otherwise: ``relu(z + 1) - relu(z)``, i.e. ``clip(z + 1, 0, 1)``, which
-  is ``[z >= 0]`` for every integer ``z``.  The two neurons take values up to
-  ``hi + 1`` and ``hi``: these are the only wide ReLU values in a network.
+* relu otherwise, ``hi + 1 <= -lo``: ``relu(z + 1) - relu(z)``, i.e.
+  ``clip(z + 1, 0, 1)``, which is ``[z >= 0]`` for every integer ``z``.  The
+  two neurons take values up to ``hi + 1`` and ``hi``.
+* relu otherwise, ``hi + 1 > -lo``: the mirror image
+  ``1 - relu(-z) + relu(-z - 1)``, i.e. ``1 - clip(-z, 0, 1)``, also
+  ``[z >= 0]`` for every integer ``z``; values up to ``-lo`` and ``-lo - 1``.
+
+The two-neuron forms are the only wide ReLU values in a network, and the
+choice keeps them at ``min(hi + 1, -lo)``: the distance from the gate's
+switching point to the nearer end of its range.  A reader's partial sums
+are bounded by these exact values, which never compound from layer to
+layer (each gate's value is exactly 0 or 1, whatever its neurons hold).
 
 A pass-through of a 0/1 value ``s`` is ``relu(s)`` (``step(s - 0.5)``).
 
@@ -88,8 +97,11 @@ def encode(z: Affine, lo: int, hi: int, activation: str) -> Encoding:
         return Encoding((Neuron(z, 1.0, "", max(0.0, hi + 1.0)),), 0.0, (1.0,))
     if lo >= -1:
         return Encoding((Neuron(_neg(z), 0.0, "", max(0.0, float(-lo))),), 1.0, (-1.0,))
-    return Encoding((Neuron(z, 1.0, "[z+1]", hi + 1.0), Neuron(z, 0.0, "[z]", max(0.0, float(hi)))),
-                    0.0, (1.0, -1.0))
+    if hi + 1 <= -lo:
+        return Encoding((Neuron(z, 1.0, "[z+1]", hi + 1.0), Neuron(z, 0.0, "[z]", float(hi))), 0.0, (1.0, -1.0))
+    # Mostly-true gates (e.g. "at least 2 of 300"): the mirrored pair has the smaller values.
+    return Encoding((Neuron(_neg(z), 0.0, "[-z]", float(-lo)), Neuron(_neg(z), -1.0, "[-z-1]", -lo - 1.0)),
+                    1.0, (-1.0, 1.0))
 
 
 def encode_pass(value: Affine, activation: str) -> Encoding:
