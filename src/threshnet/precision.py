@@ -72,6 +72,7 @@ class PrecisionReport:
     max_abs_bias: float
     ranges: tuple[tuple[np.ndarray, np.ndarray], ...]  # per layer: pre-activation lo, hi
     noise_radius: float = 0.0  # L-infinity input noise strictly below this leaves the outputs exact
+    sums: tuple[np.ndarray, ...] = ()  # per layer: the bound S on each neuron's partial sums
 
     @property
     def exact_dtypes(self) -> tuple[str, ...]:
@@ -177,6 +178,7 @@ def analyze(module: nn.Module, n_inputs: int | None = None) -> PrecisionReport:
     first: dict[str, tuple[int, int, str]] = {}  # dtype -> (layer, neuron, reason)
     max_s = max_w = max_b = 0.0
     ranges = []
+    sums: list[np.ndarray] = []
     radius = np.inf
     out_gain = 0.0
     keys = np.zeros((2, 0))
@@ -222,6 +224,7 @@ def analyze(module: nn.Module, n_inputs: int | None = None) -> PrecisionReport:
         big = ~finite | ~(units < GUARD)
         lo[big], hi[big] = -np.inf, np.inf
         ranges.append((lo, hi))
+        sums.append(s)
         dyadic = (f <= MAX_FRACTION_BITS) & finite
         for d in DTYPES:
             fail(d, li, ~dyadic, lambda r0: f"{where(r0)}: a weight or bias is not a dyadic rational m/2**k "
@@ -293,7 +296,7 @@ def analyze(module: nn.Module, n_inputs: int | None = None) -> PrecisionReport:
         exact[d], reasons[d] = False, why
     if out_gain > 0:
         radius = 0.0
-    return PrecisionReport(exact, reasons, max_s, max_w, max_b, tuple(ranges), radius)
+    return PrecisionReport(exact, reasons, max_s, max_w, max_b, tuple(ranges), radius, tuple(sums))
 
 @dataclass(frozen=True)
 class IntegerLayer:
