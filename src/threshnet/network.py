@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -121,6 +120,8 @@ class ThreshNet(nn.Module):
 
     def stats(self) -> NetStats:
         """Sizes, exact dtypes and noise radius, read off the tensors (one pass of ``precision.analyze``)."""
+        import numpy as np
+
         from .precision import analyze
         from .reader import read_network
 
