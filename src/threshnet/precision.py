@@ -298,6 +298,7 @@ def analyze(module: nn.Module, n_inputs: int | None = None) -> PrecisionReport:
         radius = 0.0
     return PrecisionReport(exact, reasons, max_s, max_w, max_b, tuple(ranges), radius, tuple(sums))
 
+
 @dataclass(frozen=True)
 class IntegerLayer:
     """``act(W @ x + b)`` in integers: ``W`` scaled by ``w_scale``, ``b`` by 2."""
