@@ -113,3 +113,215 @@ def test_strict_rejects_non_binary_inputs():
 
 def test_all_dtypes_named():
     assert set(DTYPES) == {"float64", "float32", "float16", "bfloat16", "int8", "int16", "int32"}
+
+
+# --- one exactness rule: analyze, checked by running every certified dtype ----------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from threshnet.precision import INTS  # noqa: E402
+from threshnet.reader import read_network  # noqa: E402
+from threshnet.testing import specs  # noqa: E402
+
+
+def _all_rows(n: int) -> np.ndarray:
+    return _rows_exhaustive(n, 0, 1 << n).reshape(1 << n, n)
+
+
+def _integer_trace(program, x: np.ndarray) -> int:
+    """The largest |value| any integer layer's pre-activation takes on rows ``x``."""
+    h, top = np.asarray(x, dtype=np.int64), 0
+    for layer in program:
+        z = h @ layer.weight.T + layer.bias
+        top = max(top, int(np.abs(z).max(initial=0)))
+        h = (z > 0).astype(np.int64) if layer.act == "step" else np.maximum(z, 0) if layer.act == "relu" else z
+    return top
+
+
+def _assert_bounds_hold(net, report, rows: np.ndarray) -> None:
+    """Every neuron's interval holds its pre-activation, and its bound S its largest partial sum, on every row."""
+    read = read_network(net)
+    buf = np.zeros((len(rows), read.width))
+    buf[:, :read.n_inputs] = rows
+    for layer, (lo, hi), s in zip(read.layers, report.ranges, report.sums):
+        terms = np.zeros((len(rows), layer.n_out, 2))  # per row and neuron: sums of the positive, negative terms
+        t = buf[:, layer.col] * layer.weight
+        for k, part in enumerate((np.maximum(t, 0), np.minimum(t, 0))):
+            for i in range(len(rows)):
+                terms[i, :, k] = np.bincount(layer.row, part[i], layer.n_out)
+        terms[:, :, 0] += np.maximum(layer.bias, 0)
+        terms[:, :, 1] += np.minimum(layer.bias, 0)
+        worst = np.maximum(terms[:, :, 0], -terms[:, :, 1])  # the largest partial sum in any order
+        assert (worst <= s).all(), f"{layer.name}: a partial sum beyond its bound"
+        z = terms.sum(axis=2)
+        assert (lo <= z).all() and (z <= hi).all(), f"{layer.name}: a pre-activation outside its interval"
+        z = (z > 0).astype(float) if layer.act == "step" else np.maximum(z, 0) if layer.act == "relu" else z
+        if layer.writes is None:
+            buf = z
+        else:
+            buf[:, layer.writes] = z
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=specs(max_inputs=8, max_gates=40), layout=st.sampled_from(["mlp", "sparse"]),
+       mode=st.sampled_from([("step", True), ("relu", True), ("relu", False)]))
+def test_certified_dtypes_are_exact_on_every_row(spec, layout, mode):
+    activation, output_step = mode
+    if layout == "sparse" and not output_step:
+        output_step = True
+    net = threshnet.compile(spec, activation, output_step=output_step, layout=layout, dtype="float64")
+    rows = _all_rows(len(spec.inputs))
+    want = threshnet.evaluate_batch(spec, rows)
+    x = torch.from_numpy(rows).double()
+    assert (net(x).detach().numpy() == want).all()
+    report = analyze(net)
+    assert net.stats().exact_dtypes == report.exact_dtypes
+    assert {"float64", "float32"} <= set(report.exact_dtypes)
+    _assert_bounds_hold(net, report, rows)
+    for name in report.exact_dtypes:
+        if name in TORCH_DTYPES:
+            low = threshnet.compile(spec, activation, output_step=output_step, layout=layout, dtype=name)
+            assert (low(x.to(TORCH_DTYPES[name])).double().detach().numpy() == want).all(), name
+        elif layout == "mlp":
+            program = integer_program(net)
+            assert (integer_forward(program, rows) == want).all()
+            assert _integer_trace(program, rows) <= INTS[name]
+
+
+def _majority_chain(width: int, depth: int) -> str:
+    """``depth`` layers of ``width`` signals, each the majority of three signals of the layer before."""
+    lines = [f"input {', '.join(f'x{i}' for i in range(width))}"]
+    prev = [f"x{i}" for i in range(width)]
+    for d in range(depth):
+        cur = [f"m{d}_{j}" for j in range(width)]
+        for j in range(width):
+            a, b, c = prev[j], prev[(j + 1) % width], prev[(j + 3) % width]
+            lines.append(f"{cur[j]} = {a} & {b} | {a} & {c} | {b} & {c}")
+        prev = cur
+    lines.append(f"output {', '.join(prev)}")
+    return "\n".join(lines) + "\n"
+
+
+def _naive_bound(module) -> float:
+    """Plain interval arithmetic (no pairing of a gate's two ReLU neurons): the old, compounding bound."""
+    net = read_network(module)
+    lo, hi = np.zeros(net.width), np.zeros(net.width)
+    hi[:net.n_inputs] = 1
+    worst = 0.0
+    for layer in net.layers:
+        n, r, c, w = layer.n_out, layer.row, layer.col, layer.weight
+        s = np.abs(layer.bias) + np.bincount(r, np.abs(w) * np.maximum(np.abs(lo[c]), np.abs(hi[c])), n)
+        zlo = layer.bias + np.bincount(r, np.minimum(w * lo[c], w * hi[c]), n)
+        zhi = layer.bias + np.bincount(r, np.maximum(w * lo[c], w * hi[c]), n)
+        worst = max(worst, float(s.max(initial=0)))
+        if layer.act == "step":
+            zlo, zhi = np.zeros(n), np.ones(n)
+        elif layer.act == "relu":
+            zlo, zhi = np.maximum(zlo, 0), np.maximum(zhi, 0)
+        if layer.writes is None:
+            lo, hi = zlo, zhi
+        else:
+            lo[layer.writes], hi[layer.writes] = zlo, zhi
+    return worst
+
+
+@pytest.mark.parametrize("layout", ["mlp", "sparse"])
+def test_majority_chain_gets_one_answer_from_compile_and_stats(layout):
+    """The relu voter case: plain intervals pass 2**23, the real sums stay tiny; one rule decides."""
+    text = _majority_chain(8, 16)
+    net = threshnet.compile(text, "relu", layout=layout)
+    assert _naive_bound(net) > 2**23  # what stats() used to report (float64 only)
+    report = analyze(net)
+    assert report.max_partial_sum <= 16
+    assert net.stats().exact_dtypes == report.exact_dtypes == DTYPES
+    rows = _all_rows(8)
+    want = threshnet.evaluate_batch(threshnet.parse(text), rows)
+    for name in TORCH_DTYPES:
+        low = threshnet.compile(text, "relu", layout=layout, dtype=name)  # compile certifies it too
+        assert (low(torch.from_numpy(rows).to(TORCH_DTYPES[name])).double().detach().numpy() == want).all(), name
+
+
+def test_grid_decides_the_bound_half_integers_get_half_the_range():
+    """ReLU neurons on the integer grid may reach 2**p; a half-integer bias halves that."""
+    def one(weight: float, bias: float, act: nn.Module) -> nn.Sequential:
+        m = nn.Sequential(nn.Linear(1, 1, dtype=torch.float64), act)
+        with torch.no_grad():
+            m[0].weight.fill_(weight)
+            m[0].bias.fill_(bias)
+        return m
+
+    relu = analyze(one(2.0**24 - 1, 1.0, nn.ReLU()), n_inputs=1)  # partial sums up to 2**24
+    assert relu.exact["float32"] and relu.max_partial_sum == 2**24
+    step = analyze(one(2.0**23, 0.5, threshnet.Step()), n_inputs=1)  # 2**23 + 0.5 needs 25 bits
+    assert not step.exact["float32"] and step.exact["float64"]
+    assert "beyond float32's exact range (8.38861e+06)" in step.reasons["float32"]
+    assert float(torch.tensor(2.0**23 + 0.5, dtype=torch.float32)) != 2.0**23 + 0.5
+    edge = analyze(one(2.0**23 - 1, -0.5, threshnet.Step()), n_inputs=1)
+    assert edge.exact["float32"]
+    quarter = analyze(one(0.5, 0.25, nn.ReLU()), n_inputs=1)  # dyadic grid 2**-2: ints refuse
+    assert quarter.exact["float16"] and not quarter.exact["int32"]
+
+
+def test_c6288_relu_sums_and_noise_radius():
+    net = threshnet.compile(ROOT / "benchmarks/circuits/iscas85/bench/c6288.bench", "relu", layout="mlp")
+    report = analyze(net)
+    assert report.max_partial_sum <= 18  # plain intervals: 163829
+    assert report.exact_dtypes == DTYPES
+    assert report.noise_radius > 1e-18  # per-layer norms: 4.7e-46
+    spec = threshnet.read(ROOT / "benchmarks/circuits/iscas85/bench/c6288.bench")
+    rows = np.random.default_rng(3).integers(0, 2, size=(300, 32)).astype(np.uint8)
+    low = net.to(torch.bfloat16)
+    assert (low(torch.from_numpy(rows).to(torch.bfloat16)).double().detach().numpy()
+            == threshnet.evaluate_batch(spec, rows)).all()
+
+
+@pytest.mark.parametrize("activation", ["step", "relu"])
+@pytest.mark.parametrize("text", [(ROOT / "examples" / "mult2x2.bool").read_text(),
+                                  (ROOT / "examples" / "parity8.bool").read_text(), _majority_chain(6, 8)],
+                         ids=["mult2x2", "parity8", "majority-chain"])
+def test_noise_radius_is_sound(text, activation):
+    net = threshnet.compile(text, activation, layout="mlp", dtype="float64")
+    r = analyze(net).noise_radius
+    assert 0 < r < 1
+    n = len(net.input_names)
+    x = torch.from_numpy(_all_rows(n)).double()
+    clean = net(x)
+    g = torch.Generator().manual_seed(1)
+    for _ in range(20):  # corners of the noise box, where linear bounds are worst, and points inside
+        corner = torch.sign(torch.rand(x.shape, generator=g, dtype=torch.float64) - 0.5) * 0.99 * r
+        inside = (torch.rand(x.shape, generator=g, dtype=torch.float64) * 2 - 1) * 0.99 * r
+        assert torch.equal(net(x + corner), clean) and torch.equal(net(x + inside), clean)
+
+
+@pytest.mark.parametrize("layout", ["mlp", "sparse"])
+@pytest.mark.parametrize("mode", [("step", True), ("relu", True), ("relu", False)])
+def test_reader_layers_reproduce_the_network(layout, mode):
+    activation, output_step = mode
+    text = (ROOT / "examples" / "ripple_adder4.bool").read_text()
+    net = threshnet.compile(text, activation, output_step=output_step, layout=layout)
+    read = read_network(net)
+    assert read.n_inputs == 9 and len(read.layers) == sum(1 for _ in read.layers)
+    x = _all_rows(9).astype(np.float64)
+    buf = np.zeros((len(x), read.width))
+    buf[:, :9] = x
+    for layer in read.layers:
+        w = np.zeros((layer.n_out, layer.n_in))
+        np.add.at(w, (layer.row, layer.col), layer.weight)
+        z = buf @ w.T + layer.bias
+        z = (z > 0).astype(float) if layer.act == "step" else np.maximum(z, 0) if layer.act == "relu" else z
+        if layer.writes is None:
+            buf = z
+        else:
+            buf[:, layer.writes] = z
+    assert (buf == net(torch.from_numpy(x).float()).detach().numpy()).all()
+
+
+def test_reader_reads_plain_sequentials_and_refuses_others():
+    m = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1), threshnet.Step())
+    read = read_network(m)
+    assert [l.act for l in read.layers] == ["relu", "step"] and read.width == read.n_inputs == 3
+    with pytest.raises(ValueError, match="cannot analyse module Tanh"):
+        read_network(nn.Sequential(nn.Linear(2, 2), nn.Tanh()))
+    with pytest.raises(ValueError, match="ReLU without a Linear"):
+        read_network(nn.Sequential(nn.ReLU()))

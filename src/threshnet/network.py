@@ -64,20 +64,6 @@ class NetStats:
         return "\n".join(f"{k.ljust(w)}  {v}" for k, v in rows)
 
 
-def _layer_tensors(mods: list[nn.Module]) -> list[tuple[list[torch.Tensor], list[torch.Tensor], str | None]]:
-    """(weights, biases, activation) for each Linear / GatherLayer, in order."""
-    out = []
-    for i, m in enumerate(mods):
-        if isinstance(m, nn.Linear):
-            nxt = mods[i + 1] if i + 1 < len(mods) else None
-            act = STEP if isinstance(nxt, Step) else RELU if isinstance(nxt, nn.ReLU) else None
-            out.append(([m.weight.detach()], [m.bias.detach()], act))
-        elif isinstance(m, GatherLayer):
-            act = None if m.final else STEP if isinstance(m.act, Step) else RELU
-            out.append(([w.detach() for w in m.weights], [b.detach() for b in m.biases], act))
-    return out
-
-
 class ThreshNet(nn.Module):
     """A compiled network.  ``net(x)`` maps ``(..., n_inputs)`` 0/1 to ``(..., n_outputs)`` 0/1.
 
@@ -133,39 +119,36 @@ class ThreshNet(nn.Module):
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
     def stats(self) -> NetStats:
-        from .precision import analyze, noise_radius
+        """Sizes, exact dtypes and noise radius, read off the tensors (one pass of ``precision.analyze``)."""
+        import numpy as np
 
-        tensors = _layer_tensors(list(self.layers))
-        weights = [w for ws, _, _ in tensors for w in ws]
-        biases = [b for _, bs, _ in tensors for b in bs]
+        from .precision import analyze
+        from .reader import read_network
+
+        layers = read_network(self).layers
         margin: float | None = None
-        for _, bs, act in tensors:
-            if act != STEP:
-                continue
-            for b in bs:
-                if not b.numel():
-                    continue
-                b = b.double()
-                frac = b - torch.floor(b)
-                d = float(torch.minimum(frac, 1 - frac).min())
+        for layer in layers:
+            if layer.act == STEP and layer.n_out:
+                frac = layer.bias - np.floor(layer.bias)
+                d = float(np.minimum(frac, 1 - frac).min())
                 margin = d if margin is None else min(margin, d)
-        neurons = [sum(int(b.numel()) for b in bs) for _, bs, _ in tensors]
+        neurons = [layer.n_out for layer in layers]
         if self.layout == SPARSE:  # the last GatherLayer only reads the outputs off the buffer
             neurons = neurons[:-1]
-        nonzero = sum(int((w != 0).sum()) for w in weights)
+        report = analyze(self)
         return NetStats(
             layout=self.layout,
             layers=len(neurons),
             neurons=tuple(neurons),
             passthroughs=self.passthroughs,
             parameters=sum(p.numel() for p in self.parameters()),
-            nonzero_weights=nonzero,
-            max_abs_weight=max((float(w.abs().max()) for w in weights if w.numel()), default=0.0),
-            max_abs_bias=max((float(b.abs().max()) for b in biases if b.numel()), default=0.0),
+            nonzero_weights=sum(len(layer.weight) for layer in layers),
+            max_abs_weight=report.max_abs_weight,
+            max_abs_bias=report.max_abs_bias,
             min_margin=margin,
             activation=self.activation if self.output_step or self.activation == STEP else "relu (no output step)",
-            exact_dtypes=analyze(self).exact_dtypes,
-            noise_radius=noise_radius(self),
+            exact_dtypes=report.exact_dtypes,
+            noise_radius=report.noise_radius,
         )
 
     def extra_repr(self) -> str:

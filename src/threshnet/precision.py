@@ -1,49 +1,64 @@
-"""Precision: in which dtypes is a network exact?  Decided from its tensors.
+"""Precision: in which dtypes is a network exact?  Decided from its tensors, one rule for all.
 
-Interval arithmetic from the 0/1 input box gives, for every neuron, a bound
-``S = |bias| + sum(|w_j| * max|x_j|)`` on every partial sum of its
-pre-activation, whatever the summation order.  All values in a threshnet
-network lie on the half-integer grid (integer weights, integer or
-half-integer biases, 0/1 or integer activations), so a float format with
-``p`` significant bits is exact when every weight and bias is representable
-and ``2 * S <= 2**p``; the steps then keep their 0.5 margins.  Integer
-arithmetic uses weights and biases scaled by 2 (so every bias is an integer)
-and must hold ``2 * S`` and every scaled weight.
+``analyze`` is the single exactness rule: ``compile`` (for the requested
+dtype), ``stats``, ``threshnet.precision`` and ``export`` all ask it.
 
-``integer_program`` exports those scaled integer tensors and
+For every neuron ``act(sum_j w_j x_j + b)`` it computes, by interval
+arithmetic from the 0/1 input box:
+
+* ``S = |b| + sum_j |w_j| * max|x_j|``, which bounds the magnitude of every
+  partial sum of the pre-activation in *any* summation order and grouping
+  (every intermediate of a summation tree is the sum of a subset of the
+  terms ``w_j x_j`` and ``b``; addmm/baddbmm may add the bias first or last);
+* ``f``, the fraction bits of the neuron's grid: every term ``w_j x_j`` and
+  the bias is a multiple of ``2**-f`` (threshnet: ``f = 0`` for ReLU neurons,
+  integer biases; ``f = 1`` for step neurons, biases ``k + 0.5``).
+
+A float format with ``p`` significant bits represents every multiple of
+``2**-f`` up to ``2**(p - f)`` in magnitude; so when ``S <= 2**(p - f)`` and
+every weight and bias is representable, every product and every partial sum
+is representable, each correctly rounded operation returns its exact result,
+and the network computes exactly the real-arithmetic function.  Integers:
+weights and biases scaled by 2 (``integer_program``) need ``2 * S`` and the
+scaled weights within the type.
+
+The interval of each pre-activation is tightened for the two neurons of a
+wide ReLU gate: a pair ``a = relu(u + 1)``, ``b = relu(u)`` (equal rows,
+biases differing by 1, found in the tensors) is read as
+``w * a + c * b = w * (a - b) + (w + c) * b`` with ``a - b = clip(u + 1, 0, 1)``
+in ``[0, 1]``.  Without it the interval of a gate's value ``a - b`` is
+``[-hi, hi + 1]`` instead of ``[0, 1]`` and the bounds compound layer after
+layer (the 10**7 of a relu majority).  ``S`` itself is never tightened: a
+partial sum may hold ``w * a`` without ``c * b``.
+
+All arithmetic of the analysis is float64 on values that are integers once
+scaled by ``2**f``; it is exact while bounds stay below ``2**52`` grid units
+(``GUARD``), and a neuron beyond that is refused in every dtype.
+
+The same pass propagates, per neuron, how far its value can move per unit of
+L-infinity input noise (``noise_radius``).
+
+``integer_program`` exports the scaled integer tensors and
 ``integer_forward`` runs them with numpy int64, exact by construction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import torch
 from torch import nn
 
 from .compiler.options import DTYPES, FLOAT_BITS, INT_MAX
-from .compiler.runtime import GatherLayer, Step, ToSlots
+from .compiler.runtime import RELU, STEP
+from .reader import AffineLayer, read_network
 
 #: Significant bits of each float format, and the range of each integer one.
 FLOATS = FLOAT_BITS
 INTS = INT_MAX
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16,
                 "bfloat16": torch.bfloat16}
-
-
-@dataclass(frozen=True)
-class Affine:
-    """``act(W x + b)`` over a flat vector; rows as (columns, weights)."""
-
-    cols: list[np.ndarray]
-    weights: list[np.ndarray]
-    bias: np.ndarray
-    act: str | None  # "step", "relu" or None
-    writes: np.ndarray | None = None  # slots written (sparse layout); None: the output replaces x
-    name: str = ""
-    n_in: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,8 @@ class PrecisionReport:
     max_abs_weight: float
     max_abs_bias: float
     ranges: tuple[tuple[np.ndarray, np.ndarray], ...]  # per layer: pre-activation lo, hi
+    noise_radius: float = 0.0  # L-infinity input noise strictly below this leaves the outputs exact
+    sums: tuple[np.ndarray, ...] = ()  # per layer: the bound S on each neuron's partial sums
 
     @property
     def exact_dtypes(self) -> tuple[str, ...]:
@@ -69,115 +86,217 @@ class PrecisionReport:
         return "\n".join(lines)
 
 
-def affine_layers(module: nn.Module) -> tuple[int, list[Affine]]:
-    """(buffer width, layers) of a ThreshNet (either layout) or a plain Linear/ReLU/Step Sequential."""
-    layers = getattr(module, "layers", module)
-    mods = list(layers) if isinstance(layers, nn.Sequential) else [layers]
-    out: list[Affine] = []
-    width = None
-    i = 0
-    while i < len(mods):
-        m = mods[i]
-        if isinstance(m, ToSlots):
-            width = m.n_slots
-        elif isinstance(m, nn.Linear):
-            nxt = mods[i + 1] if i + 1 < len(mods) else None
-            act = "step" if isinstance(nxt, Step) else "relu" if isinstance(nxt, nn.ReLU) else None
-            w = m.weight.detach().double().numpy()
-            cols = [np.nonzero(row)[0] for row in w]
-            out.append(Affine(cols, [w[r, c] for r, c in enumerate(cols)], m.bias.detach().double().numpy(), act,
-                              name=f"layer {len(out) + 1}", n_in=m.in_features))
-            if width is None:
-                width = m.in_features
-            i += 2 if act else 1
-            continue
-        elif isinstance(m, GatherLayer):
-            act = None if m.final else "step" if isinstance(m.act, Step) else "relu"
-            cols, wts, bias = [], [], []
-            for b in range(len(m.shapes)):
-                idx, w, bb = (t.detach() for t in m.bucket(b))
-                idx, w = idx.numpy(), w.double().numpy()
-                for r in range(len(bb)):
-                    keep = w[r] != 0
-                    cols.append(idx[r][keep])
-                    wts.append(w[r][keep])
-                bias.extend(bb.double().tolist())
-            writes = None if m.final else m.slots.numpy()
-            out.append(Affine(cols, wts, np.array(bias), act, writes, name=f"layer {len(out) + 1}", n_in=m.n_slots))
-        elif isinstance(m, (nn.ReLU, Step, nn.Identity)):
-            raise ValueError(f"unexpected {type(m).__name__} without a Linear before it")
+#: Weights and biases must be dyadic rationals ``m / 2**k`` with ``k`` at most this.
+MAX_FRACTION_BITS = 30
+#: The analysis sums in float64 values that are integers once scaled by ``2**f``;
+#: such sums are exact while every partial sum stays below 2**52 units of the grid.
+#: A neuron whose bound reaches it is refused in every dtype (see docs/proofs-and-precision.md).
+GUARD = 2.0**52
+
+
+def fraction_bits(a: np.ndarray) -> np.ndarray:
+    """Per value, the smallest ``k`` with ``a * 2**k`` an integer; ``MAX_FRACTION_BITS + 1`` if none."""
+    k = np.zeros(a.shape, np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        todo = ~np.isfinite(a) | (a != np.round(a))
+        for i in range(1, MAX_FRACTION_BITS + 1):
+            if not todo.any():
+                break
+            k[todo] = i
+            scaled = a[todo] * 2.0**i  # exact: a power of two
+            todo[todo] = ~np.isfinite(scaled) | (scaled != np.round(scaled))
+    k[todo] = MAX_FRACTION_BITS + 1
+    return k
+
+
+def _segsum(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(rows, weights=values, minlength=n) if len(rows) else np.zeros(n)
+
+
+def _segmax(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=values.dtype)
+    np.maximum.at(out, rows, values)
+    return out
+
+
+def _pairs(layer: AffineLayer, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Neuron pairs ``(a, b)`` of one layer with equal rows and ``bias[a] == bias[b] + 1``.
+
+    Then ``relu(a) - relu(b) = clip(u + 1, 0, 1)`` for ``u`` the pre-activation of ``b``:
+    the two neurons of a wide ReLU gate.  Candidates come from row hashes and
+    are confirmed by comparing the rows entry by entry.
+    """
+    n = layer.n_out
+    r, c, w = layer.row, layer.col, layer.weight
+    h1 = _segsum(w * keys[0][c], r, n)
+    h2 = _segsum(w * keys[1][c], r, n)
+    nnz = np.bincount(r, minlength=n) if len(r) else np.zeros(n, np.int64)
+    order = np.lexsort((layer.bias, nnz, h2, h1))
+    i, j = order[:-1], order[1:]  # j: the next neuron in (hash, bias) order
+    cand = (h1[i] == h1[j]) & (h2[i] == h2[j]) & (nnz[i] == nnz[j]) & (layer.bias[j] == layer.bias[i] + 1)
+    b, a = i[cand], j[cand]
+    if not len(a):
+        return a, b
+    starts = np.zeros(n, np.int64)
+    starts[1:] = np.cumsum(nnz)[:-1]
+    k = nnz[a]
+    total = int(k.sum())
+    off = np.arange(total) - np.repeat(np.cumsum(k) - k, k)
+    ea, eb = np.repeat(starts[a], k) + off, np.repeat(starts[b], k) + off
+    bad = (c[ea] != c[eb]) | (w[ea] != w[eb])
+    ok = np.bincount(np.repeat(np.arange(len(a)), k), weights=bad, minlength=len(a)) == 0
+    a, b = a[ok], b[ok]
+    used = np.zeros(n, bool)  # a neuron in two pairs (equal rows, biases b, b+1, b+2): keep the first
+    keep = np.ones(len(a), bool)
+    for t in np.nonzero(np.isin(a, b) | np.isin(b, a))[0]:
+        if used[a[t]] or used[b[t]]:
+            keep[t] = False
         else:
-            raise ValueError(f"cannot analyse module {type(m).__name__}")
-        i += 1
-    return width or 0, out
+            used[a[t]] = used[b[t]] = True
+    return a[keep], b[keep]
 
 
 def analyze(module: nn.Module, n_inputs: int | None = None) -> PrecisionReport:
-    """Interval bounds and dtype verdicts for a network with 0/1 inputs."""
-    width, layers = affine_layers(module)
-    n_inputs = n_inputs if n_inputs is not None else len(getattr(module, "input_names", ())) or width
-    top = np.zeros(width)
-    top[:n_inputs] = 1.0  # largest |value| of each buffer entry
+    """Interval bounds, dtype verdicts and the noise radius of a network with 0/1 inputs.
+
+    The rule and why it is sound: docs/proofs-and-precision.md.
+    """
+    net = read_network(module, n_inputs)
+    width = net.width
+    n_in = min(net.n_inputs, width)
     lo_v = np.zeros(width)
-    hi_v = top.copy()
-    integral = np.ones(width, dtype=bool)  # does the entry only take integer values?
+    hi_v = np.zeros(width)
+    hi_v[:n_in] = 1.0
+    fx = np.zeros(width, np.int64)  # fraction bits of each buffer entry's values
+    gain = np.zeros(width)
+    gain[:n_in] = 1.0  # how far an entry moves per unit of L-infinity input noise
+    partner = np.full(width, -1, np.int64)  # entry a of a pair: its entry b
+    dlo = np.zeros(width)
+    dhi = np.zeros(width)
     exact = {d: True for d in DTYPES}
     reasons: dict[str, str] = {}
+    first: dict[str, tuple[int, int, str]] = {}  # dtype -> (layer, neuron, reason)
     max_s = max_w = max_b = 0.0
     ranges = []
+    sums: list[np.ndarray] = []
+    radius = np.inf
+    out_gain = 0.0
+    keys = np.zeros((2, 0))
 
-    def fail(d: str, why: str) -> None:
-        if exact[d]:
-            exact[d], reasons[d] = False, why
+    def fail(d: str, li: int, mask: np.ndarray, why) -> None:
+        if not exact[d] or not mask.any():
+            return
+        r0 = int(np.argmax(mask))
+        if d not in first or (li, r0) < first[d][:2]:
+            first[d] = (li, r0, why(r0))
 
-    for layer in layers:
-        n = len(layer.bias)
-        lo = np.empty(n)
-        hi = np.empty(n)
-        for r in range(n):
-            c, w, b = layer.cols[r], layer.weights[r], float(layer.bias[r])
-            s = abs(b) + float(np.sum(np.abs(w) * np.maximum(np.abs(lo_v[c]), np.abs(hi_v[c]))))
-            lo[r] = b + float(np.sum(np.minimum(w * lo_v[c], w * hi_v[c])))
-            hi[r] = b + float(np.sum(np.maximum(w * lo_v[c], w * hi_v[c])))
-            where = f"{layer.name} neuron {r}"
-            for v in list(w) + [b]:
-                if Fraction(v).denominator > 2:
-                    for d in DTYPES:
-                        fail(d, f"{where}: value {v!r} is not on the half-integer grid")
-            for d, p in FLOATS.items():
-                if 2 * s > 2**p:
-                    fail(d, f"{where}: partial sums reach {s:g}, beyond {d}'s exact range ({2 ** (p - 1)})")
-                elif d in TORCH_DTYPES:
-                    for v in list(w) + [b]:
-                        if float(torch.tensor(v, dtype=TORCH_DTYPES[d]).double()) != v:
-                            fail(d, f"{where}: weight or bias {v!r} is not representable in {d}")
-                            break
-            for d, limit in INTS.items():
-                wmax = float(np.max(np.abs(w))) * 2 if len(w) else 0.0
-                if 2 * s > limit or wmax > limit:
-                    fail(d, f"{where}: scaled values reach {max(2 * s, wmax):g}, beyond {d} ({limit})")
-            max_s, max_b = max(max_s, s), max(max_b, abs(b))
-            max_w = max(max_w, float(np.max(np.abs(w))) if len(w) else 0.0)
-            if layer.act == "step":
-                on_grid = bool(np.all(integral[c])) and np.all(w == np.round(w))
-                half = on_grid and (b % 1) == 0.5
-                if not half and lo[r] <= 0 <= hi[r]:
-                    for d in DTYPES:
-                        fail(d, f"{where}: a step pre-activation is not kept away from 0 "
-                                f"(bias {b:g} is not a half-integer over integer inputs)")
+    for li, layer in enumerate(net.layers):
+        n = layer.n_out
+        r, c, w, bias = layer.row, layer.col, layer.weight, layer.bias
+        where = lambda r0: f"{layer.name} neuron {r0}"  # noqa: E731
+        fw, fb = fraction_bits(w), fraction_bits(bias)
+        f = np.maximum(_segmax(fw + fx[c], r, n), fb)
+        finite = np.isfinite(bias) & (_segsum((~np.isfinite(w)).astype(float), r, n) == 0)
+        mag = np.maximum(np.abs(lo_v), np.abs(hi_v))
+        with np.errstate(invalid="ignore", over="ignore"):
+            s = np.abs(bias) + _segsum(np.abs(w) * mag[c], r, n)
+            # Interval of the pre-activation, with a * w read as w * (a - b) + w * b for each pair (a, b).
+            pc = partner[c]
+            isa = pc >= 0
+            if isa.any():
+                key = r * width + np.where(isa, pc, c)
+                uniq, inv = np.unique(key, return_inverse=True)
+                wt = np.bincount(inv, weights=w)
+                nz = wt != 0
+                rt, ct, wt = uniq[nz] // width, uniq[nz] % width, wt[nz]
+                rd, wd, cd = r[isa], w[isa], c[isa]
+            else:
+                rt, ct, wt = r, c, w
+                rd, wd, cd = r[:0], w[:0], c[:0]
+            lo = bias + _segsum(np.minimum(wt * lo_v[ct], wt * hi_v[ct]), rt, n) \
+                + _segsum(np.minimum(wd * dlo[cd], wd * dhi[cd]), rd, n)
+            hi = bias + _segsum(np.maximum(wt * lo_v[ct], wt * hi_v[ct]), rt, n) \
+                + _segsum(np.maximum(wd * dlo[cd], wd * dhi[cd]), rd, n)
+            t = np.abs(bias) + _segsum(np.abs(wt) * mag[ct], rt, n) \
+                + _segsum(np.abs(wd) * np.maximum(np.abs(dlo[cd]), np.abs(dhi[cd])), rd, n)
+            g = _segsum(np.abs(wt) * gain[ct], rt, n) + _segsum(np.abs(wd) * gain[partner[cd]], rd, n)
+            units = np.maximum(s, t) * np.exp2(np.minimum(f, MAX_FRACTION_BITS + 1).astype(float))
+        big = ~finite | ~(units < GUARD)
+        lo[big], hi[big] = -np.inf, np.inf
         ranges.append((lo, hi))
-        if layer.act == "step":
-            new_lo, new_hi, new_int = np.zeros(n), np.ones(n), np.ones(n, dtype=bool)
+        sums.append(s)
+        dyadic = (f <= MAX_FRACTION_BITS) & finite
+        for d in DTYPES:
+            fail(d, li, ~dyadic, lambda r0: f"{where(r0)}: a weight or bias is not a dyadic rational m/2**k "
+                                            f"(k <= {MAX_FRACTION_BITS})")
+            fail(d, li, dyadic & big, lambda r0: f"{where(r0)}: partial sums reach {s[r0]:g}, beyond the "
+                                                 f"range the analysis decides exactly")
+        ok = dyadic & ~big
+        for d, p in FLOATS.items():
+            limit = np.exp2(p - f.astype(float))  # exact range on the grid of 2**-f
+            fail(d, li, ok & (s > limit), lambda r0: f"{where(r0)}: partial sums reach {s[r0]:g}, beyond {d}'s "
+                                                    f"exact range ({limit[r0]:g})")
+            if d in TORCH_DTYPES and d != "float64":
+                tdt = TORCH_DTYPES[d]
+                bad_w = torch.from_numpy(w).to(tdt).double().numpy() != w
+                bad_b = torch.from_numpy(bias).to(tdt).double().numpy() != bias
+                bad = (_segsum(bad_w.astype(float), r, n) > 0) | bad_b
+                fail(d, li, ok & bad, lambda r0: f"{where(r0)}: weight or bias not representable in {d}")
+        row_w = _segmax(np.abs(w), r, n)
+        for d, limit in INTS.items():
+            off_grid = (f > 1) | (_segmax(fw, r, n) > 0)
+            fail(d, li, ok & off_grid, lambda r0: f"{where(r0)}: values are not integers once scaled by 2")
+            over = np.maximum(2 * s, 2 * row_w)
+            fail(d, li, ok & ~off_grid & (over > limit),
+                 lambda r0: f"{where(r0)}: scaled values reach {over[r0]:g}, beyond {d} ({limit})")
+        if n:
+            max_s = max(max_s, float(s.max()))
+            max_b = max(max_b, float(np.abs(bias).max()))
+        if len(w):
+            max_w = max(max_w, float(np.abs(w).max()))
+        if layer.act == STEP:
+            frac = bias - np.floor(bias)
+            on_grid = (_segmax(fw + fx[c], r, n) == 0) & (frac != 0) & np.isfinite(bias)
+            margin = np.maximum.reduce([np.where(on_grid, np.minimum(frac, 1 - frac), 0.0),
+                                        np.where(lo > 0, lo, 0.0), np.where(hi < 0, -hi, 0.0)])
+            away = margin > 0
+            for d in DTYPES:
+                fail(d, li, ~away, lambda r0: f"{where(r0)}: a step pre-activation is not kept away from 0 "
+                                              f"(bias {bias[r0]:g} is not a half-integer over integer inputs)")
+            moved = g > 0
+            if moved.any():
+                radius = min(radius, float(np.min(margin[moved] / g[moved])))
+            new_lo, new_hi, new_f, new_g = np.zeros(n), np.ones(n), np.zeros(n, np.int64), np.zeros(n)
+        elif layer.act == RELU:
+            new_lo, new_hi, new_f, new_g = np.maximum(lo, 0), np.maximum(hi, 0), f, g
         else:
-            new_int = np.array([bool(np.all(integral[c])) and bool(np.all(w == np.round(w))) and b % 1 == 0
-                                for c, w, b in zip(layer.cols, layer.weights, layer.bias)], dtype=bool)
-            new_lo, new_hi = (np.maximum(lo, 0), np.maximum(hi, 0)) if layer.act == "relu" else (lo, hi)
+            new_lo, new_hi, new_f, new_g = lo, hi, f, g
+        new_partner = np.full(n, -1, np.int64)
+        new_dlo, new_dhi = np.zeros(n), np.zeros(n)
+        if layer.act == RELU:
+            if len(keys[0]) < layer.n_in:
+                keys = np.random.default_rng(12345).random((2, 2 * layer.n_in)) + 1.0  # row hashes
+            a, b = _pairs(layer, keys)
+            new_partner[a] = b
+            new_dlo[a] = np.clip(lo[b] + 1, 0, 1)
+            new_dhi[a] = np.clip(hi[b] + 1, 0, 1)
+        if li == len(net.layers) - 1:
+            out_gain = float(new_g.max()) if n and layer.act != STEP else 0.0
         if layer.writes is None:
-            lo_v, hi_v, integral = new_lo, new_hi, new_int
+            width = n
+            lo_v, hi_v, fx, gain, dlo, dhi, partner = new_lo, new_hi, new_f, new_g, new_dlo, new_dhi, new_partner
         else:  # later readers of a rewritten slot see the new neuron
-            lo_v, hi_v, integral = lo_v.copy(), hi_v.copy(), integral.copy()
-            lo_v[layer.writes], hi_v[layer.writes], integral[layer.writes] = new_lo, new_hi, new_int
-    return PrecisionReport(exact, reasons, max_s, max_w, max_b, tuple(ranges))
+            wr = layer.writes
+            lo_v[wr], hi_v[wr], fx[wr], gain[wr], dlo[wr], dhi[wr] = new_lo, new_hi, new_f, new_g, new_dlo, new_dhi
+            written = np.zeros(width, bool)
+            written[wr] = True
+            partner = np.where((partner >= 0) & written[np.maximum(partner, 0)], -1, partner)
+            partner[wr] = np.where(new_partner >= 0, wr[np.maximum(new_partner, 0)], -1)
+    for d, (_, _, why) in first.items():
+        exact[d], reasons[d] = False, why
+    if out_gain > 0:
+        radius = 0.0
+    return PrecisionReport(exact, reasons, max_s, max_w, max_b, tuple(ranges), radius, tuple(sums))
 
 
 @dataclass(frozen=True)
@@ -197,18 +316,19 @@ def integer_program(module: nn.Module) -> list[IntegerLayer]:
     so a layer reading 0/1 values has its weights doubled and one reading
     doubled values keeps them.
     """
-    _, layers = affine_layers(module)
+    layers = read_network(module).layers
     if any(l.writes is not None for l in layers):
         raise ValueError("integer export is for the dense (mlp) layout; compile with layout='mlp'")
     out = []
     doubled = False  # are this layer's inputs already doubled?
     for layer in layers:
-        w = np.zeros((len(layer.bias), layer.n_in), dtype=np.int64)
-        for r, (c, v) in enumerate(zip(layer.cols, layer.weights)):
-            scaled = v if doubled else 2 * v
-            if not np.all(scaled == np.round(scaled)):
-                raise ValueError(f"{layer.name} neuron {r}: weights {v} are not integers")
-            w[r, c] = scaled.astype(np.int64)
+        w = np.zeros((layer.n_out, layer.n_in), dtype=np.int64)
+        scaled = layer.weight if doubled else 2 * layer.weight
+        bad = scaled != np.round(scaled)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ValueError(f"{layer.name} neuron {layer.row[k]}: weight {layer.weight[k]:g} is not an integer")
+        w[layer.row, layer.col] = scaled.astype(np.int64)
         b2 = 2 * layer.bias
         if not np.all(b2 == np.round(b2)):
             raise ValueError(f"{layer.name}: biases are not half-integers")
@@ -239,23 +359,6 @@ def integer_forward(program: list[IntegerLayer], x: np.ndarray) -> np.ndarray:
 def noise_radius(module: nn.Module) -> float:
     """Largest L-infinity input noise ``r`` such that any noise strictly below ``r`` keeps the outputs exact.
 
-    Noise reaches the first step layer scaled by at most the product of the
-    layers' infinity norms (max absolute row sum; ReLU is 1-Lipschitz); a step
-    with margin m absorbs anything below m.  After that layer every value is
-    an exact 0/1 again.  A network with no step at all has radius 0: its
-    outputs move with its inputs.
+    Computed by :func:`analyze` (per-neuron propagation; see docs/proofs-and-precision.md).
     """
-    _, layers = affine_layers(module)
-    gain = 1.0
-    report = analyze(module)
-    for layer, (lo, hi) in zip(layers, report.ranges):
-        norm = max((float(np.sum(np.abs(w))) for w in layer.weights), default=0.0)
-        # Sparse layers also read older values (inputs too) straight from the buffer.
-        gain = gain * norm if layer.writes is None else max(gain, 1.0) * max(norm, 1.0)
-        if layer.act == "step":
-            # On the half-integer grid every step pre-activation is at least 0.5 from 0.
-            margins = [min(b % 1, 1 - b % 1) if b % 1 else min(abs(l), abs(h))
-                       for b, l, h in zip(layer.bias, lo, hi)]
-            margin = min(margins, default=0.5)
-            return margin / gain if gain else float("inf")
-    return 0.0
+    return analyze(module).noise_radius

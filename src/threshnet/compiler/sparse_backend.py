@@ -10,7 +10,7 @@ layer reads it, so there are no pass-through neurons, memory follows the
 widest live cut rather than the gate count, and weights are stored as index
 and value tensors, O(edges).
 
-Neurons are the same as in the dense layout (see ``torch_backend``): a
+Neurons are the same as in the dense layout (one rule, ``compiler.neurons``): a
 signal is an affine function of one or two neurons, folded into its
 readers' weights.  Gates with similar fan-in share a bucket, padded to the
 next power of two, so padding at most doubles the storage.
@@ -28,7 +28,8 @@ from torch import nn
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, NAME, OUTPUTS
 from .layering import last_read
 from .runtime import GatherLayer, RELU, STEP, ToSlots
-from .torch_backend import ACTIVATIONS, Affine, _bounds, _combine
+from .neurons import Affine, LayerNeurons, combine, encode, gate_range
+from .options import ACTIVATIONS
 
 
 @dataclass(frozen=True)
@@ -109,36 +110,13 @@ def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
     top: dict[int, float] = {i: 1.0 for i in range(n_slots)}
     plans: list[SparsePlan] = []
     for l in range(1, depth + 1):
-        rows: list[tuple[dict[int, float], float, str, int]] = []
-        new_values: dict[int, tuple[float, dict[int, float]]] = {}  # in terms of row numbers
-        seen: dict[tuple, int] = {}
-        tops: list[float] = []
-
-        def neuron(aff: Affine, shift: float, name: str, lo: float = 0.0, hi: float = 1.0) -> int:
-            """A neuron ``act(aff + shift)``; identical neurons in one layer are shared."""
-            terms = {j: c for j, c in aff[1].items() if c}
-            key = (tuple(sorted(terms.items())), aff[0] + shift)
-            if key in seen:
-                return seen[key]
-            rows.append((terms, aff[0] + shift, name, -1))
-            tops.append(1.0 if activation == STEP else max(0.0, hi + shift))
-            seen[key] = len(rows) - 1
-            return len(rows) - 1
-
+        layer_neurons = LayerNeurons()
+        new_values: dict[int, Affine] = {}  # in terms of row numbers
         for v in by_layer[l]:
             name = g.nodes[v][NAME] or f"g{v}"
-            z = _combine(g, v, where)
-            lo, hi = _bounds(g, v)
-            if activation == STEP:
-                new_values[v] = (0.0, {neuron(z, 0.5, name, lo, hi): 1.0})
-            elif hi <= 0:
-                new_values[v] = (0.0, {neuron(z, 1.0, name, lo, hi): 1.0})
-            elif lo >= -1:
-                neg = (-z[0], {j: -c for j, c in z[1].items()})
-                new_values[v] = (1.0, {neuron(neg, 0.0, name, -hi, -lo): -1.0})
-            else:
-                new_values[v] = (0.0, {neuron(z, 1.0, f"{name}[z+1]", lo, hi): 1.0,
-                                       neuron(z, 0.0, f"{name}[z]", lo, hi): -1.0})
+            new_values[v] = layer_neurons.place(encode(combine(g, v, where), *gate_range(g, v), activation), name)
+        rows = [(t, b, n, -1) for t, b, n in zip(layer_neurons.rows, layer_neurons.bias, layer_neurons.names)]
+        tops = layer_neurons.tops
         # Free the slots of signals last read here, then place the new neurons.
         for s in dies[l]:
             for j in where.pop(s)[1]:

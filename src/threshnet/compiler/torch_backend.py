@@ -4,12 +4,11 @@ Each layer is ``nn.Linear`` then an activation.  Every signal a layer hands
 on is an exact affine function of that layer's neurons, folded into the next
 layer's weights:
 
-* step: ``[z >= 0]`` is one neuron ``step(z + 0.5)``; ``z`` is an integer, so
-  the pre-activation is never closer than 0.5 to 0.
-* relu: ``[z >= 0]`` is ``relu(z + 1)`` when ``z <= 0`` always, ``1 - relu(-z)``
-  when ``z >= -1`` always, and ``relu(z + 1) - relu(z)`` otherwise.  A
-  pass-through of a 0/1 signal ``s`` is ``relu(s)`` (``step(s - 0.5)`` in step
-  mode).
+Each threshold gate becomes one or two neurons by the rule in
+``compiler.neurons`` (shared with the sparse layout): ``step(z + 0.5)``,
+``relu(z + 1)``, ``1 - relu(-z)`` or ``relu(z + 1) - relu(z)``.  A
+pass-through of a 0/1 signal ``s`` is ``relu(s)`` (``step(s - 0.5)`` in step
+mode).
 
 The last layer ends in the step ``(z > 0)``; with ``output_step=False`` it is
 a ReLU layer followed by a final ``nn.Linear`` that combines the neurons into
@@ -24,12 +23,11 @@ import networkx as nx
 import torch
 from torch import nn
 
-from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, NAME, OUTPUTS, THRESHOLD, WEIGHT
+from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, NAME, OUTPUTS
 from .layering import last_read
+from .neurons import Affine, LayerNeurons, combine, encode, encode_pass, gate_range
 from .options import ACTIVATIONS
 from .runtime import RELU, STEP, Step, empty_linear
-
-Affine = tuple[float, dict[int, float]]  # constant, {neuron index: coefficient}
 
 
 
@@ -76,52 +74,22 @@ def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[L
     for l in range(1, depth + 1):
         last = l == depth
         act = STEP if activation == STEP or (last and output_step) else RELU
-        rows: list[dict[int, float]] = []
-        bias: list[float] = []
-        names: list[str] = []
+        layer_neurons = LayerNeurons(share=not last)  # the output layer: one neuron per port
         nxt: dict[int, Affine] = {}
         n_pass = 0
-        seen: dict[tuple, int] = {}
-        tops: list[float] = []  # largest activation of each neuron (exact ranges of z)
-
-        def neuron(aff: Affine, shift: float, name: str, lo: float = 0.0, hi: float = 1.0) -> int:
-            """A neuron computing ``act(aff + shift)``; identical neurons are shared."""
-            row = {j: c for j, c in aff[1].items() if c}
-            key = (tuple(sorted(row.items())), aff[0] + shift)
-            if not last and key in seen:
-                return seen[key]
-            rows.append(row)
-            bias.append(aff[0] + shift)
-            names.append(name)
-            tops.append(1.0 if act == STEP else max(0.0, hi + shift))
-            seen[key] = len(rows) - 1
-            return len(rows) - 1
-
+        place = layer_neurons.place
         for kind, v in units[l]:
             name = g.nodes[v][NAME] or f"g{v}"
             if kind == "pass":
                 n_pass += 1
-                pname = name if last else f"pass({name})"
-                n = neuron(where[v], -0.5 if act == STEP else 0.0, pname)
-                nxt[v] = (0.0, {n: 1.0})
-                continue
-            z = _combine(g, v, where)
-            lo, hi = _bounds(g, v)
-            if act == STEP:
-                nxt[v] = (0.0, {neuron(z, 0.5, name, lo, hi): 1.0})
-                continue
-            if hi <= 0:
-                nxt[v] = (0.0, {neuron(z, 1.0, name, lo, hi): 1.0})
-            elif lo >= -1:
-                nxt[v] = (1.0, {neuron((-z[0], {j: -c for j, c in z[1].items()}), 0.0, name, -hi, -lo): -1.0})
+                nxt[v] = place(encode_pass(where[v], act), name if last else f"pass({name})")
             else:
-                hi_n = neuron(z, 1.0, f"{name}[z+1]", lo, hi)
-                lo_n = neuron(z, 0.0, f"{name}[z]", lo, hi)
-                nxt[v] = (0.0, {hi_n: 1.0, lo_n: -1.0})
-        plans.append(LayerPlan(tuple(tuple(sorted(r.items())) for r in rows), tuple(bias), tuple(names),
-                               width, act, n_pass,
+                nxt[v] = place(encode(combine(g, v, where), *gate_range(g, v), act), name)
+        rows = layer_neurons.rows
+        plans.append(LayerPlan(tuple(tuple(sorted(r.items())) for r in rows), tuple(layer_neurons.bias),
+                               tuple(layer_neurons.names), width, act, n_pass,
                                tuple((v, c, tuple(sorted(t.items()))) for v, (c, t) in sorted(nxt.items())),
-                               tuple(tops)))
+                               tuple(layer_neurons.tops)))
         where, width = nxt, len(rows)
     if activation == RELU and not output_step:
         rows = [where[v] for _, v in g.graph[OUTPUTS]]
@@ -132,26 +100,6 @@ def plan_mlp(g: nx.DiGraph, activation: str, output_step: bool = True) -> list[L
         plans.append(LayerPlan(tuple(tuple(sorted(r[1].items())) for r in rows), tuple(r[0] for r in rows),
                                tuple(p for p, _ in g.graph[OUTPUTS]), width, None, 0, (), (1.0,) * len(rows)))
     return plans
-
-
-def _combine(g: nx.DiGraph, v: int, where: dict[int, Affine]) -> Affine:
-    """``z = sum(w * value(s)) - t`` as an affine map of the previous layer."""
-    const = -float(g.nodes[v][THRESHOLD])
-    coef: dict[int, float] = {}
-    for s, _, e in g.in_edges(v, data=True):
-        w = e[WEIGHT]
-        c0, terms = where[s]
-        const += w * c0
-        for j, c in terms.items():
-            coef[j] = coef.get(j, 0.0) + w * c
-    return const, coef
-
-
-def _bounds(g: nx.DiGraph, v: int) -> tuple[int, int]:
-    """Range of ``sum(w * x) - t`` over 0/1 fanins."""
-    t = g.nodes[v][THRESHOLD]
-    ws = [e[WEIGHT] for _, _, e in g.in_edges(v, data=True)]
-    return sum(w for w in ws if w < 0) - t, sum(w for w in ws if w > 0) - t
 
 
 def build_layers(plans: list[LayerPlan], dtype: torch.dtype = torch.float32) -> nn.Sequential:
