@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -483,11 +485,18 @@ def _network(meta: dict, layers: nn.Sequential) -> ThreshNet:
     )
 
 
-def _format_error(path: str, found: object) -> ValueError:
+def _format_error(path: str, found: object, expected: str = FORMAT) -> ValueError:
     if isinstance(found, str) and found.startswith("threshnet-network/"):
         return ValueError(f"{path}: written in format {found!r}, which this threshnet cannot read "
                           f"(it reads {PROGRAM_FORMAT!r} and {FORMAT!r}); upgrade threshnet")
-    return ValueError(f"{path}: not a threshnet network file (format marker {found!r}, expected {FORMAT!r})")
+    return ValueError(f"{path}: not a threshnet network file (format marker {found!r}, expected {expected!r})")
+
+
+def _summary(e: BaseException) -> str:
+    """The first sentence of an exception from torch, without terminal escapes."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip()
+    first = re.split(r"(?<=[^.])\.\s", text.splitlines()[0] if text else "")[0].rstrip(".")
+    return first or type(e).__name__
 
 
 def load(path: str | Path) -> ThreshNet:
@@ -520,9 +529,11 @@ def load(path: str | Path) -> ThreshNet:
         raise ValueError(f"{p}: not a threshnet network file: a zip archive without a network in it")
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types here (RuntimeError, UnpicklingError, ...)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"{p}: not a threshnet network file: torch cannot read it ({first})") from None
+    except pickle.UnpicklingError:  # weights_only refuses anything but tensors and plain values
+        raise ValueError(f"{p}: not a threshnet network file: it holds Python objects other than tensors "
+                         "and plain values") from None
+    except Exception as e:  # torch raises many types here (RuntimeError, EOFError, ...)
+        raise ValueError(f"{p}: not a threshnet network file: torch cannot read it ({_summary(e)})") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise _format_error(p, obj.get("format") if isinstance(obj, dict) else None)
     text = obj.get("metadata")
@@ -556,7 +567,7 @@ def _load_program(p: str, meta_bytes: bytes) -> ThreshNet:
         raise ValueError(f"{p}: bad metadata: threshnet.json is not valid JSON "
                          f"(line {e.lineno} column {e.colno}: {e.msg})") from None
     if not isinstance(meta, dict) or meta.get("format") != PROGRAM_FORMAT:
-        raise _format_error(p, meta.get("format") if isinstance(meta, dict) else None)
+        raise _format_error(p, meta.get("format") if isinstance(meta, dict) else None, PROGRAM_FORMAT)
     try:
         meta.setdefault("passthroughs", 0)
         meta.setdefault("layout", MLP)
@@ -566,8 +577,7 @@ def _load_program(p: str, meta_bytes: bytes) -> ThreshNet:
     try:
         ep = torch.export.load(p)
     except Exception as e:  # torch's deserialiser raises many types
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"{p}: damaged network file: torch cannot read the program ({first})") from None
+        raise ValueError(f"{p}: damaged network file: torch cannot read the program ({_summary(e)})") from None
     state = {k.removeprefix("layers."): v for k, v in ep.state_dict.items()}
     state.update({k.removeprefix("layers."): v for k, v in getattr(ep, "constants", {}).items()
                   if isinstance(v, torch.Tensor)})
