@@ -114,7 +114,8 @@ def test_bare_layers_exact_within_noise_radius(spec, data):
 
 
 @pytest.mark.parametrize("dtype", [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
-                                   torch.float16, torch.bfloat16, torch.float32, torch.float64])
+                                   torch.float8_e4m3fn, torch.float8_e5m2, torch.float16, torch.bfloat16,
+                                   torch.float32, torch.float64])
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_any_bool_integer_or_float_dtype_is_cast(dtype, layout):
     spec = threshnet.parse(MIXED)
@@ -151,8 +152,10 @@ def test_strict_refuses_all_but_exact_bits(layout):
         with pytest.raises(ValueError, match=rf"^strict network: inputs must be exactly 0 or 1, got {re.escape(shown)}$"):
             net(x)
     rows = _all_rows(2)
-    for dtype in (torch.bool, torch.int64, torch.float16, torch.float64):
+    for dtype in (torch.bool, torch.int64, torch.float8_e5m2, torch.float16, torch.float64):
         assert torch.equal(net(rows.to(dtype)), _expected(threshnet.parse(HALF), rows))
+    with pytest.raises(ValueError, match=r"got 0\.5$"):
+        net(torch.tensor([[0.5, 1.0]]).to(torch.float8_e4m3fn))
 
 
 def test_wrong_shape_is_value_error_before_strict_check():

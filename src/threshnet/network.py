@@ -166,6 +166,8 @@ class ThreshNet(nn.Module):
                 f"expected input of shape (..., {n}) for inputs ({', '.join(self.input_names)}), "
                 f"got {tuple(x.shape)}"
             )
+        if x.dtype.is_floating_point and x.dtype.itemsize == 1:
+            x = x.float()  # float8: exact in float32, which has the comparisons float8 lacks
         if x.dtype == torch.bool:
             bits = x
         else:
@@ -267,14 +269,8 @@ class ThreshNet(nn.Module):
 
 
 def _is_integer(dtype: torch.dtype) -> bool:
-    """An integer dtype (not bool, not quantized)."""
-    if dtype == torch.bool or dtype.is_floating_point or dtype.is_complex:
-        return False
-    try:
-        torch.iinfo(dtype)
-    except TypeError:
-        return False
-    return True
+    """A plain integer dtype (``int8`` ... ``uint64``; not bool, not quantized)."""
+    return str(dtype).removeprefix("torch.").startswith(("int", "uint"))
 
 
 class _Plain(nn.Module):
