@@ -109,7 +109,7 @@ def test_bare_layers_exact_within_noise_radius(spec, data):
     for activation, output_step in MODES:
         for layout in LAYOUTS:
             net = threshnet.compile(spec, activation, output_step=output_step, layout=layout, dtype="float64")
-            r = net.stats().noise_radius
+            r = min(net.stats().noise_radius, 1e6)  # inf (an output that reads no input): any finite noise
             assert torch.equal(net.layers(x + signs * (r * 0.999)), want), (activation, output_step, layout, r)
 
 
