@@ -108,9 +108,23 @@ def test_bare_layers_exact_within_noise_radius(spec, data):
     want = _expected(spec, x).double()
     for activation, output_step in MODES:
         for layout in LAYOUTS:
+            if (activation, layout) == ("step", "sparse"):
+                continue  # stats().noise_radius is unsound there: see test_sparse_step_noise_radius_is_sound
             net = threshnet.compile(spec, activation, output_step=output_step, layout=layout, dtype="float64")
             r = min(net.stats().noise_radius, 1e6)  # inf (an output that reads no input): any finite noise
             assert torch.equal(net.layers(x + signs * (r * 0.999)), want), (activation, output_step, layout, r)
+
+
+@pytest.mark.xfail(strict=True, reason="precision.noise_radius stops at the first step layer, but a sparse "
+                   "layer after it still reads raw input slots (proposal in the network branch's report)")
+def test_sparse_step_noise_radius_is_sound():
+    """Found by the property above: noise below the radius flips an output of the bare sparse step layers."""
+    text = "output t0\nt0 = (x0 & x1 ^ ~(x0 ^ (x1 ^ x2))) & ~(x2 & ~(x0 & (x1 & x2)))\n"
+    net = threshnet.compile(text, "step", layout="sparse", dtype="float64")
+    r = net.stats().noise_radius
+    x = torch.tensor([[0.0, 1.0, 0.0]], dtype=torch.float64)
+    assert r > 0 and net(x).tolist() == [[0.0]]
+    assert net.layers(x - r * 0.999).tolist() == [[0.0]]  # today: [[1.0]] with r = 0.25
 
 
 @pytest.mark.parametrize("dtype", [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
