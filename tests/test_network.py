@@ -163,7 +163,8 @@ def test_strict_refuses_all_but_exact_bits(layout):
                      (torch.tensor([[float("-inf"), 0.0]]), "-inf"), (torch.tensor([[0.5, 1.0]]), "0.5"),
                      (torch.tensor([[1, 2]]), "2"), (torch.tensor([[-1, 0]], dtype=torch.int8), "-1"),
                      (torch.tensor([[1.0, 1.0000001]], dtype=torch.float64), "1.0000001")]:
-        with pytest.raises(ValueError, match=rf"^strict network: inputs must be exactly 0 or 1, got {re.escape(shown)}$"):
+        with pytest.raises(ValueError, match=rf"^strict network: inputs must be exactly 0 or 1, "
+                                             rf"got {re.escape(shown)}$"):
             net(x)
     rows = _all_rows(2)
     for dtype in (torch.bool, torch.int64, torch.float8_e5m2, torch.float16, torch.float64):
