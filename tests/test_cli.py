@@ -96,19 +96,22 @@ def test_saved_network_loads_with_torch_alone(tmp_path):
     out = tmp_path / "half.pt2"
     r = run("compile", HALF, "-o", str(out))
     assert r.returncode == 0, r.stderr
-    code = (
+    code = (  # the file format of docs/api.md ("Network files"); test_network.py runs its reference runner
         "import sys, json, torch\n"
         "sys.modules['threshnet'] = None  # make sure threshnet cannot be imported\n"
-        "meta = {'threshnet.json': ''}\n"
-        f"net = torch.export.load({str(out)!r}, extra_files=meta).module()\n"
-        "info = json.loads(meta['threshnet.json'])\n"
+        f"saved = torch.load({str(out)!r}, weights_only=True)\n"
+        "info, t = json.loads(saved['metadata']), saved['tensors']\n"
         "x = torch.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])\n"
-        "print(info['input_names'], info['output_names'], net(x).tolist())\n"
+        "w1, b1 = t['weight'][:4].reshape(2, 2), t['bias'][:2]\n"
+        "w2, b2 = t['weight'][4:].reshape(2, 2), t['bias'][2:]\n"
+        "y = ((torch.relu(x @ w1.T + b1) @ w2.T + b2) > 0).float()\n"
+        "print(info['input_names'], info['output_names'], [l['kind'] for l in info['layers']], y.tolist())\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "['a0', 'b0'] ['c1', 'c0'] [[0.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]"
+    assert p.stdout.strip() == ("['a0', 'b0'] ['c1', 'c0'] ['Linear', 'ReLU', 'Linear', 'Step'] "
+                                "[[0.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]")
     assert run("check", HALF, "--net", str(out)).returncode == 0
 
 
