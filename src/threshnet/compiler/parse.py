@@ -15,6 +15,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import DEFAULT_FILENAME, Span, SpecError
+from .source import decode_source
 from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
 
 _DESCRIBE_EXPECTED = {
@@ -214,9 +215,14 @@ def _end_position(text: str) -> tuple[int, int]:
 
 
 def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
-    """Parse and check spec text; raise :class:`SpecError` on any problem."""
+    """Parse and check spec text; raise :class:`SpecError` on any problem.
+
+    ``text`` passes through :func:`~threshnet.compiler.source.decode_source` first (a
+    leading BOM is dropped, a NUL character refused), as every other input path does.
+    """
     if not isinstance(text, str):
         raise TypeError(f"spec text must be str, not {type(text).__name__}")
+    text = decode_source(text, filename)
     parser, tracker = _make_parser()
     try:
         stmts = parser.parse(text)
