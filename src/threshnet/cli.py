@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -161,24 +162,24 @@ def _load_saved_net(path: str):
 
     p = Path(path)
     if not p.exists():
-        raise CliError(f"cannot read '{path}': no such file")
+        raise CliError(f"{path}: cannot read file: {os.strerror(errno.ENOENT)}")
     if p.is_dir():
-        raise CliError(f"cannot read '{path}': it is a directory")
+        raise CliError(f"{path}: cannot read file: {os.strerror(errno.EISDIR)}")
     try:
         size = p.stat().st_size
         if size == 0:
-            raise CliError(f"cannot load '{path}': the file is empty, not a saved network")
+            raise CliError(f"{path}: not a saved network: the file is empty")
         if not zipfile.is_zipfile(p):
             with open(p, "rb") as f:
                 damaged = f.read(4) == b"PK\x03\x04"
             why = "a truncated or damaged archive" if damaged else "not a zip archive"
-            raise CliError(f"cannot load '{path}': not a saved network ({why})")
+            raise CliError(f"{path}: not a saved network: {why}")
         with zipfile.ZipFile(p) as z:
             bad = z.testzip()
         if bad is not None:
-            raise CliError(f"cannot load '{path}': the archive is damaged (bad CRC in {bad})")
+            raise CliError(f"{path}: not a saved network: a damaged archive (bad CRC in {bad})")
     except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise CliError(f"cannot load '{path}': not a readable saved network ({_reason(e)})") from None
+        raise CliError(f"{path}: not a saved network: {_reason(e)}") from None
     from .network import load
 
     try:
@@ -188,7 +189,7 @@ def _load_saved_net(path: str):
         msg = _first_line(e)
         if path in msg:
             raise CliError(msg) from None
-        raise CliError(f"cannot load '{path}': {_reason(e)}") from None
+        raise CliError(f"{path}: not a saved network: {_reason(e)}") from None
 
 
 @contextlib.contextmanager
@@ -230,8 +231,8 @@ def _load_python_net(file: str, attr: str):
     import torch.nn as nn
 
     if not Path(file).is_file():
-        what = "it is a directory" if Path(file).is_dir() else "no such file"
-        raise CliError(f"cannot read '{file}': {what}")
+        what = os.strerror(errno.EISDIR if Path(file).is_dir() else errno.ENOENT)
+        raise CliError(f"{file}: cannot read file: {what}")
     where = f"{file}:{attr}"
     mspec = importlib.util.spec_from_file_location(f"threshnet_user_net_{abs(hash(file))}", file)
     if mspec is None or mspec.loader is None:
@@ -497,9 +498,9 @@ def _out_format(args: argparse.Namespace) -> str:
 def cmd_convert(args: argparse.Namespace) -> int:
     from .frontends import write, write_text
 
-    fmt = _out_format(args)
     if args.output != "-":
         _check_target(args.output)
+    fmt = _out_format(args)
     spec = _spec(args)
     if args.output == "-":
         data = write_text(spec, fmt)

@@ -10,9 +10,11 @@ report problems in the same words:
   ``file:LINE:COL: error: not UTF-8 text (invalid start byte)``, at the first bad byte;
 * a NUL character is refused (``file:LINE:COL: error: NUL character: ...``): no
   format threshnet reads as text has one, and a NUL almost always means a binary file;
-* lines end at ``\\n``.  A ``\\r`` just before a ``\\n`` belongs to the line end
-  (``\\r\\n`` files read exactly like ``\\n`` files); any other ``\\r`` is whitespace.
-  The text itself is not rewritten, so ``Spec.source`` is what the file held.
+* lines end at ``\\n``.  Every ``\\r\\n`` is rewritten to ``\\n`` first, so ``\\r\\n``
+  files read exactly like ``\\n`` files, errors included (the lexer would otherwise take
+  the ``\\r`` as whitespace and put a caret at the end of a line one column further
+  right); any other ``\\r`` is whitespace, as in the spec language's grammar.
+  ``Spec.source`` holds the rewritten text.
 
 Line ``L`` is ``text.split("\\n")[L - 1]`` (without a final ``\\r``) and column ``C``
 counts characters (code points) from 1 in that line.  The spec lexer, the netlist
@@ -49,8 +51,8 @@ def decode_source(data: bytes | bytearray | memoryview | str, filename: str = DE
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            good = raw[: e.start].decode("utf-8")
-            shown = raw.decode("utf-8", errors="replace")
+            good = raw[: e.start].decode("utf-8").replace("\r\n", "\n")
+            shown = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
             line, column = _locate(good, len(good))
             raise SpecError(
                 f"not UTF-8 text ({e.reason})", filename=filename, line=line, column=column, source=shown
@@ -59,6 +61,8 @@ def decode_source(data: bytes | bytearray | memoryview | str, filename: str = DE
         text = data[1:] if data.startswith(BOM) else data
     else:
         raise TypeError(f"source text must be str or bytes, not {type(data).__name__}")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     nul = text.find("\x00")
     if nul >= 0:
         line, column = _locate(text, nul)
