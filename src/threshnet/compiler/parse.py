@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from .errors import DEFAULT_FILENAME, Span, SpecError
 from .source import decode_source
 from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
+from .validate import SPEC_WORDS, Driver, validate
 
 _DESCRIBE_EXPECTED = {
     "NAME": "a name",
@@ -239,7 +240,14 @@ def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
 
 
 def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
-    """Check declarations and assignments and fix the port order."""
+    """Check declarations and assignments and fix the port order.
+
+    Second declarations and assignments are refused here, in statement order; the rules
+    every reader shares (undefined names, undefined outputs, loops, no outputs) are
+    :func:`~threshnet.compiler.validate.validate`'s.  Without an ``input`` declaration the
+    inputs are the names read but never assigned, in order of first use; without an
+    ``output`` declaration the outputs are the assigned names never read.
+    """
 
     def fail(message: str, span: Span | None) -> SpecError:
         return SpecError.at(message, span, filename, source)
@@ -271,65 +279,23 @@ def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
             raise fail(f"cannot assign to input '{a.target}'", a.span)
 
     first_read: dict[str, Name] = {}
+    drivers: dict[str, Driver[Span | None]] = {}
     for a in assigns:
-        for n in names_read(a.expr):
+        names = list(names_read(a.expr))
+        for n in names:
             first_read.setdefault(n.id, n)
-
+        drivers[a.target] = Driver(reads=[n.id for n in names], where=a.span,
+                                   line=a.span.line if a.span else None, reads_at=[n.span for n in names])
     if saw_input_decl:
-        for name, node in first_read.items():
-            if name not in defined and name not in declared_in:
-                raise fail(f"undefined name '{name}' (not an input and never assigned)", node.span)
         inputs = tuple(declared_in)
     else:
         inputs = tuple(n for n in first_read if n not in defined)
-    input_set = set(inputs)
-
-    for name, span in declared_out.items():
-        if name not in defined and name not in input_set:
-            raise fail(f"output '{name}' is declared but never defined", span)
-
-    _check_loops(assigns, defined, fail)
-
     if declared_out:
         outputs = tuple(declared_out)
+        places: dict[str, Span | None] = dict(declared_out)
     else:
         outputs = tuple(a.target for a in assigns if a.target not in first_read)
-    if not outputs:  # (with assignments, some name is unread unless there is a loop)
-        raise SpecError("spec has no outputs", filename=filename, line=1, column=1, source=source)
+        places = {o: defined[o].span for o in outputs}
+    nowhere = Span.point(1, 1)
+    validate(set(inputs), places, drivers, fail, SPEC_WORDS, nowhere=nowhere)
     return Spec(inputs=inputs, outputs=outputs, assignments=tuple(assigns), filename=filename, source=source)
-
-
-def _check_loops(assigns: list[Assign], defined: dict[str, Assign], fail) -> None:
-    """Iterative DFS over name dependencies; report the first cycle found."""
-    deps: dict[str, list[str]] = {}
-    for a in assigns:
-        seen: dict[str, None] = {}
-        for n in names_read(a.expr):
-            if n.id in defined:
-                seen.setdefault(n.id, None)
-        deps[a.target] = list(seen)
-    order = {a.target: i for i, a in enumerate(assigns)}
-    state: dict[str, int] = {}  # 1 = on stack, 2 = done
-    for a in assigns:
-        if a.target in state:
-            continue
-        path: list[str] = [a.target]
-        iters = [iter(deps[a.target])]
-        state[a.target] = 1
-        while path:
-            nxt = next(iters[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                iters.pop()
-                continue
-            s = state.get(nxt)
-            if s == 1:
-                cycle = path[path.index(nxt):] + [nxt]
-                start = min(cycle[:-1], key=lambda n: order[n])
-                i = cycle.index(start)
-                cycle = cycle[i:-1] + cycle[:i] + [start]
-                raise fail("combinational loop: " + " -> ".join(cycle), defined[start].span)
-            if s is None:
-                state[nxt] = 1
-                path.append(nxt)
-                iters.append(iter(deps[nxt]))
