@@ -336,7 +336,7 @@ EXPECTED: dict[str, str] = {
                                   "    z = \ufffd( a\n"
                                   "        ^\n"),
     "nul": ("F:2:6: error: NUL character: this is not a text file\n"
-            "    z = a  ^ b\n"
+            "    z = a\x00 ^ b\n"
             "         ^\n"),
     "bom_and_crlf_error": ("F:2:8: error: unexpected end of line; expected '(', '~' or '!', a constant or a name\n"
                            "    z = a ^\n"

@@ -223,7 +223,10 @@ def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
     """
     if not isinstance(text, str):
         raise TypeError(f"spec text must be str, not {type(text).__name__}")
-    text = decode_source(text, filename)
+    source = decode_source(text, filename)
+    # The lexer would take the '\r' of '\r\n' as whitespace before the line end, one
+    # column to the right of where an '\n' file has it; lex every line end as '\n'.
+    text = source.replace("\r\n", "\n") if "\r" in source else source
     parser, tracker = _make_parser()
     try:
         stmts = parser.parse(text)
@@ -236,7 +239,7 @@ def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
         if isinstance(inner, _SpecError):
             raise SpecError.at(inner.message, inner.span, filename, text) from None
         raise
-    return analyze(stmts, filename, text)
+    return analyze(stmts, filename, source)
 
 
 def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:

@@ -10,11 +10,11 @@ report problems in the same words:
   ``file:LINE:COL: error: not UTF-8 text (invalid start byte)``, at the first bad byte;
 * a NUL character is refused (``file:LINE:COL: error: NUL character: ...``): no
   format threshnet reads as text has one, and a NUL almost always means a binary file;
-* lines end at ``\\n``.  Every ``\\r\\n`` is rewritten to ``\\n`` first, so ``\\r\\n``
-  files read exactly like ``\\n`` files, errors included (the lexer would otherwise take
-  the ``\\r`` as whitespace and put a caret at the end of a line one column further
-  right); any other ``\\r`` is whitespace, as in the spec language's grammar.
-  ``Spec.source`` holds the rewritten text.
+* lines end at ``\\n``.  A ``\\r`` just before a ``\\n`` belongs to the line end, so
+  ``\\r\\n`` files read exactly like ``\\n`` files, errors and columns included (the spec
+  parser lexes the text with each ``\\r\\n`` as ``\\n``; :func:`lines` drops it); any other
+  ``\\r`` is whitespace, as in the spec language's grammar.  The text itself is not
+  rewritten: ``Spec.source`` is what the file held, less a BOM.
 
 Line ``L`` is ``text.split("\\n")[L - 1]`` (without a final ``\\r``) and column ``C``
 counts characters (code points) from 1 in that line.  The spec lexer, the netlist
@@ -51,8 +51,8 @@ def decode_source(data: bytes | bytearray | memoryview | str, filename: str = DE
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            good = raw[: e.start].decode("utf-8").replace("\r\n", "\n")
-            shown = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
+            good = raw[: e.start].decode("utf-8")
+            shown = raw.decode("utf-8", errors="replace")
             line, column = _locate(good, len(good))
             raise SpecError(
                 f"not UTF-8 text ({e.reason})", filename=filename, line=line, column=column, source=shown
@@ -61,15 +61,11 @@ def decode_source(data: bytes | bytearray | memoryview | str, filename: str = DE
         text = data[1:] if data.startswith(BOM) else data
     else:
         raise TypeError(f"source text must be str or bytes, not {type(data).__name__}")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
     nul = text.find("\x00")
     if nul >= 0:
         line, column = _locate(text, nul)
-        shown = text.replace("\x00", " ")
         raise SpecError(
-            "NUL character: this is not a text file",
-            filename=filename, line=line, column=column, source=shown,
+            "NUL character: this is not a text file", filename=filename, line=line, column=column, source=text
         )
     return text
 
