@@ -534,6 +534,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
     def produce(tmp: Path) -> Path:
         try:
             return draw(c.threshold_graph, tmp)
+        except ValueError as e:  # too many gates to draw
+            raise CliError(f"{spec.filename}: {_first_line(e)}") from None
         except subprocess.CalledProcessError as e:
             why = _first_line(RuntimeError(e.stderr or "")) if e.stderr else f"exit status {e.returncode}"
             raise CliError(f"cannot draw '{args.output}': Graphviz 'dot' failed: {why}") from None
