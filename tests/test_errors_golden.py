@@ -91,3 +91,21 @@ def test_parser_is_reused_safely_after_errors_and_across_threads():
     with ThreadPoolExecutor(4) as pool:
         specs = list(pool.map(threshnet.parse, texts))
     assert [s.outputs for s in specs] == [(f"y{i}",) for i in range(1, 41)]
+
+
+def test_spec_and_netlists_share_one_validation():
+    """The parser and the netlist readers call the same validate(): same loop text, same order of checks."""
+    from threshnet.frontends import read_text
+
+    n = 20
+    names = [f"s{i}" for i in range(n)]
+    spec = "output y\ny = s0\n" + "".join(f"{a} = ~{b}\n" for a, b in zip(names, names[1:] + names[:1]))
+    bench = "INPUT(a)\nOUTPUT(y)\ny = BUFF(s0)\n" + "".join(
+        f"{a} = NOT({b})\n" for a, b in zip(names, names[1:] + names[:1]))
+    ring = " -> ".join(names[:10] + ["...", "s0"])
+    with pytest.raises(threshnet.SpecError) as e1:
+        threshnet.parse(spec, "t.bool")
+    with pytest.raises(threshnet.SpecError) as e2:
+        read_text(bench, "bench", "t.bench")
+    assert e1.value.message == e2.value.message == f"combinational loop through {n} signals: {ring}"
+    assert (e1.value.line, e2.value.line) == (3, 4)

@@ -1,11 +1,40 @@
-"""The ``threshnet`` command line."""
+"""The ``threshnet`` command line.
+
+Exit codes (docs/cli.md, "Exit codes and errors"):
+
+====  ==========================================================================
+0     success: the network equals the spec (``check``, ``table``), or was proved
+1     a mismatch (``check``, ``table``) or a refuted proof (``check --prove``)
+2     bad input or usage: every ``threshnet: error:`` line, every located spec
+      error, and argparse's usage errors
+3     ``check --prove`` ran out of time (``--timeout``)
+130   interrupted (Ctrl-C)
+====  ==========================================================================
+
+Every error is reported once on stderr and never as a traceback: a spec or netlist
+problem as its located diagnostic (``file:line:col: error: ...``, the source line and a
+caret), anything else as one line ``threshnet: error: ...`` that names the file
+involved.  Option values and combinations are checked before any file is read.  Output
+files are written through :func:`_write_output`: the target is checked first, the
+content is produced in a private temporary directory (so a full or read-only target
+never reaches torch's or Graphviz's writers), then copied with plain Python I/O, whose
+failures are ordinary ``OSError`` s.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import logging
+import math
+import os
+import shutil
+import stat
 import sys
+import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -16,52 +45,275 @@ from .compiler.spec import Spec
 TABLE_LIMIT = 10
 DENSE_SHOW_LIMIT = 12  # wider layers are shown one equation per neuron
 
+EXIT_OK = 0
+EXIT_MISMATCH = 1
+EXIT_USAGE = 2
+EXIT_TIMEOUT = 3
+EXIT_INTERRUPTED = 130
+
+#: ``draw -o`` extensions: DOT text, or a Graphviz rendering.
+DRAW_EXTENSIONS = (".svg", ".png", ".pdf", ".dot", ".gv")
+
 
 class CliError(Exception):
-    """A user-facing error: printed as ``threshnet: error: ...``, exit 1."""
+    """A user-facing error: printed as ``threshnet: error: MESSAGE``, exit 2."""
 
 
+# -- reading --------------------------------------------------------------------------------------
 def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False, top: str | None = None) -> Spec:
-    """Read a spec or netlist from a path, or from stdin when ``path`` is ``-``."""
-    from .compiler.parse import parse
+    """Read a spec or netlist from a path, or from stdin (as bytes) when ``path`` is ``-``."""
+    from .inputs import load
 
-    if path == "-":
-        text = sys.stdin.read()
-        if fmt in (None, "bool"):
-            return parse(text, "<stdin>")
-        from .frontends import read_text
+    return load(path, fmt, cut_latches=cut_latches, top=top)
 
-        return read_text(text, fmt, filename="<stdin>", cut_latches=cut_latches, top=top)
-    p = Path(path)
-    if not p.exists():
-        raise CliError(f"cannot read '{path}': no such file")
-    if p.is_dir():
-        raise CliError(f"cannot read '{path}': it is a directory")
-    if (fmt or p.suffix.lstrip(".").lower()) in ("bool", "") and fmt in (None, "bool"):
-        try:
-            text = p.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e:
-            raise CliError(f"cannot read '{path}': not UTF-8 text ({e.reason} at byte {e.start})") from None
-        return parse(text, str(path))
-    from .frontends import read
 
-    return read(p, format=fmt, cut_latches=cut_latches, top=top)
+def _spec(args: argparse.Namespace) -> Spec:
+    return load_spec(args.spec, args.format, args.cut_latches, args.top)
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
     from .build import compile
 
-    return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
-                   layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),
-                   dtype=getattr(args, "dtype", "float32"))
+    try:
+        return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
+                       layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),
+                       dtype=getattr(args, "dtype", "float32"))
+    except ValueError as e:  # a refused dtype or an inexact network: name the file
+        if isinstance(e, SpecError):
+            raise
+        raise CliError(f"{spec.filename}: {_first_line(e)}") from None
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# -- writing --------------------------------------------------------------------------------------
+def _check_target(path: str) -> Path:
+    """``path`` as a writable target, or a :class:`CliError` saying why not (before any work)."""
+    p = Path(path)
+    if path.endswith(("/", os.sep)) or p.is_dir():
+        raise CliError(f"cannot write '{path}': it is a directory")
+    parent = p.parent
+    if not parent.exists():
+        raise CliError(f"cannot write '{path}': no such directory '{parent}'")
+    if not parent.is_dir():
+        raise CliError(f"cannot write '{path}': '{parent}' is not a directory")
+    return p
+
+
+def _write_output(path: str, produce: Callable[[Path], Path | None], *, rename: bool = False) -> Path:
+    """Let ``produce(tmp)`` write a file in a private directory, then move it to ``path``.
+
+    ``produce`` may write another file next to ``tmp`` and return it; with ``rename``
+    (``draw`` falls back to ``.dot``) the result keeps that name in ``path``'s
+    directory, else it is written to ``path`` itself.  A
+    regular target is replaced atomically (a failed write leaves the old file); a
+    device or pipe (``/dev/full``, ``/dev/stdout``) is written in place.
+    """
+    target = _check_target(path)
+    with tempfile.TemporaryDirectory(prefix="threshnet-") as tmpdir:
+        tmp = Path(tmpdir) / target.name
+        written = produce(tmp) or tmp
+        final = target.with_name(written.name) if rename else target
+        try:
+            mode = final.stat().st_mode if final.exists() else None
+            if mode is not None and not stat.S_ISREG(mode):
+                with open(written, "rb") as src, open(final, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            else:
+                fd, part = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+                try:
+                    with open(written, "rb") as src, os.fdopen(fd, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                    os.chmod(part, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+                    os.replace(part, final)
+                except BaseException:
+                    Path(part).unlink(missing_ok=True)
+                    raise
+        except OSError as e:
+            raise CliError(f"cannot write '{final}': {e.strerror or e}") from None
+    return final
+
+
+# -- networks from files --------------------------------------------------------------------------
+def load_net(path: str):
+    """A saved threshnet network (``.pt2``), or ``file.py:NAME`` for any ``nn.Module`` in Python.
+
+    ``NAME`` (default ``model``) may be a module, or a class or function that
+    builds one with no arguments.  Every failure is a :class:`CliError` naming the file.
+    """
+    file, _, attr = path.partition(".py:") if ".py:" in path else (path, "", "")
+    if path.endswith(".py") or attr:
+        file = path if path.endswith(".py") else file + ".py"
+        return _load_python_net(file, attr or "model")
+    return _load_saved_net(path)
+
+
+def _load_saved_net(path: str):
+    import zipfile
+
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{path}: cannot read file: {os.strerror(errno.ENOENT)}")
+    if p.is_dir():
+        raise CliError(f"{path}: cannot read file: {os.strerror(errno.EISDIR)}")
+    try:
+        size = p.stat().st_size
+        if size == 0:
+            raise CliError(f"{path}: not a saved network: the file is empty")
+        if not zipfile.is_zipfile(p):
+            with open(p, "rb") as f:
+                damaged = f.read(4) == b"PK\x03\x04"
+            why = "a truncated or damaged archive" if damaged else "not a zip archive"
+            raise CliError(f"{path}: not a saved network: {why}")
+        with zipfile.ZipFile(p) as z:
+            bad = z.testzip()
+        if bad is not None:
+            raise CliError(f"{path}: not a saved network: a damaged archive (bad CRC in {bad})")
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise CliError(f"{path}: not a saved network: {_reason(e)}") from None
+    from .network import load
+
+    try:
+        with _quiet_torch():
+            return load(path)
+    except Exception as e:  # load may raise anything on a damaged or foreign file
+        msg = _first_line(e)
+        if path in msg:
+            raise CliError(msg) from None
+        raise CliError(f"{path}: not a saved network: {_reason(e)}") from None
+
+
+@contextlib.contextmanager
+def _quiet_torch() -> Iterator[None]:
+    """Hold back torch's log warnings (with tracebacks) about a file we report ourselves."""
+    logger = logging.getLogger("torch")
+    level = logger.level
+    logger.setLevel(logging.ERROR + 10)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _reason(e: BaseException) -> str:
+    import json
+
+    if isinstance(e, json.JSONDecodeError):
+        return f"its threshnet.json metadata is not valid JSON ({e.msg}, line {e.lineno} column {e.colno})"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    if isinstance(e, KeyError):
+        return f"its metadata lacks {e}"
+    if "warnings above" in str(e):  # torch logged the real cause, which _quiet_torch held back
+        inner: BaseException = e
+        while (inner.__cause__ or inner.__context__) is not None:
+            inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
+        if inner is not e:
+            return f"torch.export cannot read it ({type(inner).__name__}: {_first_line(inner)})"
+        return "torch.export cannot read it (a damaged or foreign archive)"
+    return f"{type(e).__name__}: {_first_line(e)}"
+
+
+def _load_python_net(file: str, attr: str):
+    import importlib.util
+    import inspect
+    import traceback
+
+    import torch.nn as nn
+
+    if not Path(file).is_file():
+        what = os.strerror(errno.EISDIR if Path(file).is_dir() else errno.ENOENT)
+        raise CliError(f"{file}: cannot read file: {what}")
+    where = f"{file}:{attr}"
+    mspec = importlib.util.spec_from_file_location(f"threshnet_user_net_{abs(hash(file))}", file)
+    if mspec is None or mspec.loader is None:
+        raise CliError(f"cannot import '{file}' as a Python module")
+    mod = importlib.util.module_from_spec(mspec)
+    try:
+        mspec.loader.exec_module(mod)
+    except SyntaxError as e:
+        raise CliError(f"{file}:{e.lineno}:{e.offset or 1}: syntax error: {e.msg}") from None
+    except Exception as e:
+        raise CliError(f"{file}: running it raised {type(e).__name__}: {_first_line(e)}"
+                       f"{_user_line(traceback.extract_tb(e.__traceback__), file)}") from None
+    if not hasattr(mod, attr):
+        raise CliError(f"{file} defines no '{attr}' (use --net {file}:NAME)")
+    obj = getattr(mod, attr)
+    if not isinstance(obj, nn.Module) and callable(obj):
+        try:
+            inspect.signature(obj).bind()
+        except TypeError:
+            raise CliError(f"{where} needs arguments {_signature(obj)}; --net takes a module, or a class "
+                           f"or function that builds one with no arguments") from None
+        except ValueError:  # no signature (a builtin): just try it
+            pass
+        try:
+            obj = obj()
+        except Exception as e:
+            raise CliError(f"{where}: calling {attr}() raised {type(e).__name__}: {_first_line(e)}"
+                           f"{_user_line(traceback.extract_tb(e.__traceback__), file)}") from None
+        if not isinstance(obj, nn.Module):
+            raise CliError(f"{where}: {attr}() returned {_a(obj)}, not a torch.nn.Module")
+    if not isinstance(obj, nn.Module):
+        raise CliError(f"{where} is {_a(obj)}, not a torch.nn.Module")
+    return obj.eval()
+
+
+def _signature(obj) -> str:
+    import inspect
+
+    try:
+        return str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+def _a(obj: object) -> str:
+    name = type(obj).__name__
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
+
+
+def _user_line(frames, file: str) -> str:
+    """`` (file:LINE)``: the deepest frame of the user's file, if any."""
+    real = os.path.realpath(file)
+    for fr in reversed(frames):
+        if os.path.realpath(fr.filename) == real:
+            return f" ({file}:{fr.lineno})"
+    return ""
+
+
+def _run_user(net, args: argparse.Namespace, what: Callable[[], object]):
+    """Run a check or proof; a module loaded by ``--net`` that fails while running is an error."""
+    if not args.net:
+        return what()
+    try:
+        return what()
+    except (CliError, SpecError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        if isinstance(e, ValueError) and not isinstance(e, (SpecError, ArithmeticError)):
+            raise CliError(f"{args.net}: {_first_line(e)}") from None  # the library's own refusal
+        raise CliError(f"{args.net}: running the network raised {type(e).__name__}: {_first_line(e)}") from None
+
+
+# -- commands -------------------------------------------------------------------------------------
 def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    if args.output:
+        _check_target(args.output)
+    spec = _spec(args)
     net = _compile(args, spec)
     print(f"{spec.filename}: {len(spec.inputs)} inputs ({', '.join(spec.inputs)}), "
           f"{len(spec.outputs)} outputs ({', '.join(spec.outputs)})")
@@ -69,18 +321,18 @@ def cmd_compile(args: argparse.Namespace) -> int:
         print(net)
     print(net.stats())
     if args.output:
-        net.save(args.output)
+        _write_output(args.output, lambda tmp: _saved(net, tmp))
         print(f"saved to {args.output}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     import torch
 
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    spec = _spec(args)
     net = _compile(args, spec)
     if net.layout != "mlp":
-        raise CliError("'show' prints dense weight matrices; this network uses the sparse layout "
+        raise CliError(f"{spec.filename}: 'show' prints dense weight matrices; this network uses the sparse layout "
                        "(try --layout mlp, or 'threshnet draw' for the gate graph)")
     mods = list(net.layers)
     cols = list(net.input_names)
@@ -103,7 +355,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print()
         cols = rows
         k += 1
-    return 0
+    return EXIT_OK
 
 
 def _print_matrix(rows: list[str], cols: list[str], w: np.ndarray, b: np.ndarray) -> None:
@@ -124,12 +376,11 @@ def cmd_table(args: argparse.Namespace) -> int:
     from .check import _rows_exhaustive
     from .compiler.evaluate import evaluate_batch
 
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    spec = _spec(args)
     n = len(spec.inputs)
     if n > TABLE_LIMIT:
-        print(f"{spec.filename}: {n} inputs is too many for a truth table (at most {TABLE_LIMIT}, "
-              f"{1 << TABLE_LIMIT} rows); use 'threshnet check' instead")
-        return 1
+        raise CliError(f"{spec.filename}: {n} inputs is too many for a truth table (at most {TABLE_LIMIT}, "
+                       f"{1 << TABLE_LIMIT} rows); use 'threshnet check' instead")
     net = _compile(args, spec)
     rows = _rows_exhaustive(n, 0, 1 << n)
     want = evaluate_batch(spec, rows)
@@ -147,125 +398,222 @@ def cmd_table(args: argparse.Namespace) -> int:
             [_fmt(v) for v in gv] + ["ok" if ok else "MISMATCH"]
         print("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
     print(f"{len(rows)} rows, {bad} mismatches" + (" - all correct" if not bad else ""))
-    return 0 if not bad else 1
+    return EXIT_OK if not bad else EXIT_MISMATCH
 
 
-def load_net(path: str):
-    """A saved threshnet network (``.pt2``), or ``file.py:NAME`` for any ``nn.Module`` in Python.
-
-    ``NAME`` (default ``model``) may be a module, or a class or function that
-    builds one with no arguments.
-    """
-    import torch.nn as nn
-
-    file, _, attr = path.partition(".py:") if ".py:" in path else (path, "", "")
-    if path.endswith(".py") or attr:
-        import importlib.util
-
-        file = path if path.endswith(".py") else file + ".py"
-        attr = attr or "model"
-        if not Path(file).is_file():
-            raise CliError(f"cannot read '{file}': no such file")
-        mspec = importlib.util.spec_from_file_location(f"threshnet_user_net_{abs(hash(file))}", file)
-        mod = importlib.util.module_from_spec(mspec)
-        mspec.loader.exec_module(mod)
-        if not hasattr(mod, attr):
-            raise CliError(f"{file} defines no '{attr}' (use --net {file}:NAME)")
-        obj = getattr(mod, attr)
-        if not isinstance(obj, nn.Module) and callable(obj):
-            obj = obj()
-        if not isinstance(obj, nn.Module):
-            raise CliError(f"{file}:{attr} is not a torch.nn.Module")
-        return obj.eval()
-    if not Path(path).is_file():
-        raise CliError(f"cannot read '{path}': no such file")
-    from .network import load
-
-    return load(path)
+def _saved(net, tmp: Path) -> Path:
+    """Save ``net`` under a ``.pt2`` name (torch warns about others); the caller copies it."""
+    out = tmp.with_name("network.pt2")
+    with _quiet_torch():
+        net.save(out)
+    return out
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check
 
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    spec = _spec(args)
     net = load_net(args.net) if args.net else _compile(args, spec)
     if args.prove:
         from .prove import available, prove
 
         if not available():
             raise CliError("--prove needs python-sat with its pb extra: pip install 'threshnet[prove]'")
-
-        proof = prove(net, spec, timeout=args.timeout, method=args.method)
+        proof = _run_user(net, args, lambda: prove(net, spec, timeout=args.timeout, method=args.method))
         print(f"{spec.filename}: {proof}")
-        return {"proved": 0, "refuted": 1}.get(proof.status, 3)
-    report = check(net, spec, samples=args.samples, seed=args.seed)
+        return {"proved": EXIT_OK, "refuted": EXIT_MISMATCH}.get(proof.status, EXIT_TIMEOUT)
+    report = _run_user(net, args, lambda: check(net, spec, samples=args.samples, seed=args.seed))
     print(f"{spec.filename}: {report}")
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_MISMATCH
+
+
+def _assignments(words: Sequence[str]) -> dict[str, int]:
+    """``NAME=0|1`` words to values; malformed, repeated or non-0/1 words are errors."""
+    values: dict[str, int] = {}
+    for a in words:
+        name, eq, val = a.partition("=")
+        if not eq or not name:
+            raise CliError(f"bad input '{a}': write NAME=0 or NAME=1")
+        if val not in ("0", "1"):
+            raise CliError(f"bad input '{a}': a value is 0 or 1")
+        if name in values:
+            raise CliError(f"input '{name}' is given twice ({name}={values[name]} and {a})")
+        values[name] = int(val)
+    return values
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .compiler.evaluate import evaluate
 
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
-    values: dict[str, int] = {}
-    for a in args.assignments:
-        name, eq, val = a.partition("=")
-        if not eq or val not in ("0", "1"):
-            raise CliError(f"bad input '{a}': write NAME=0 or NAME=1")
-        if name not in spec.inputs:
-            raise CliError(f"unknown input '{name}'; inputs are {', '.join(spec.inputs)}")
-        values[name] = int(val)
+    values = _assignments(args.assignments)
+    spec = _spec(args)
+    known = set(spec.inputs)
+    unknown = [n for n in values if n not in known]
+    if unknown:
+        raise CliError(f"{spec.filename}: unknown input '{unknown[0]}'; inputs are {', '.join(spec.inputs)}")
     missing = [n for n in spec.inputs if n not in values]
     if missing:
-        raise CliError(f"missing input value(s): {', '.join(missing)}")
+        raise CliError(f"{spec.filename}: missing input value(s): {', '.join(missing)}")
     out = evaluate(spec, values)
     print(" ".join(f"{k}={v}" for k, v in out.items()))
-    return 0
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    _check_target(args.output)
+    spec = _spec(args)
     if args.activation == "relu" and not args.output_step:
         args.no_output_step = True
     net = _compile(args, spec)
-    export_onnx(net, args.output)
+
+    def produce(tmp: Path) -> None:
+        try:
+            export_onnx(net, tmp)
+        except (ImportError, RuntimeError) as e:
+            raise CliError(f"cannot export '{args.output}': {_first_line(e)}") from None
+
+    _write_output(args.output, produce)
     kind = "pure ReLU, no step" if getattr(args, "no_output_step", False) else args.activation
     print(f"wrote {args.output}: ONNX ({kind}, {net.layout} layout), input 'x' (batch, {len(spec.inputs)}), "
           f"output 'y' (batch, {len(spec.outputs)})")
-    return 0
+    return EXIT_OK
+
+
+def _out_format(args: argparse.Namespace) -> str:
+    """``convert``'s output format: ``--to``, else OUT's extension (stdout: bool)."""
+    if args.to:
+        return args.to
+    if args.output == "-":
+        return "bool"
+    ext = Path(args.output).suffix.lower().lstrip(".")
+    if ext not in OUT_FORMATS:
+        what = f"extension '.{ext}'" if ext else "no extension"
+        raise CliError(f"cannot choose a format for '{args.output}' ({what}); use one of "
+                       f"{', '.join('.' + f for f in OUT_FORMATS)} or give --to")
+    return ext
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from .frontends import write, write_text
 
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    if args.output != "-":
+        _check_target(args.output)
+    fmt = _out_format(args)
+    spec = _spec(args)
     if args.output == "-":
-        data = write_text(spec, args.to or "bool")
+        data = write_text(spec, fmt)
         if isinstance(data, bytes):
+            sys.stdout.flush()
             sys.stdout.buffer.write(data)
         else:
             sys.stdout.write(data)
-        return 0
-    write(spec, args.output, args.to)
+        return EXIT_OK
+    _write_output(args.output, lambda tmp: write(spec, tmp, fmt))
     print(f"wrote {args.output}: {len(spec.inputs)} inputs, {len(spec.outputs)} outputs, "
           f"{len(spec.assignments)} assignments", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
+    import subprocess
+
     from .compiler.compiling import compile_stages
     from .export import draw
 
-    spec = load_spec(args.spec, args.format, args.cut_latches, args.top)
+    ext = Path(args.output).suffix.lower()
+    if ext not in DRAW_EXTENSIONS:
+        what = f"extension '{ext}'" if ext else "no extension"
+        raise CliError(f"cannot draw to '{args.output}' ({what}); use .svg, .png or .pdf (Graphviz) "
+                       f"or .dot")
+    _check_target(args.output)
+    spec = _spec(args)
     c = compile_stages(spec, "step", layout=args.layout, progress=not args.quiet)
-    written = draw(c.threshold_graph, args.output)
+
+    def produce(tmp: Path) -> Path:
+        try:
+            return draw(c.threshold_graph, tmp)
+        except ValueError as e:  # too many gates to draw
+            raise CliError(f"{spec.filename}: {_first_line(e)}") from None
+        except subprocess.CalledProcessError as e:
+            why = _first_line(RuntimeError(e.stderr or "")) if e.stderr else f"exit status {e.returncode}"
+            raise CliError(f"cannot draw '{args.output}': Graphviz 'dot' failed: {why}") from None
+
+    written = _write_output(args.output, produce, rename=True)
     if written != Path(args.output):
         print(f"Graphviz 'dot' is not installed; wrote DOT text to {written}")
     else:
         print(f"wrote {written}")
-    return 0
+    return EXIT_OK
+
+
+# -- options --------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
+
+
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got '{text}'") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got '{text}'")
+    return v
+
+
+#: Defaults of options whose explicit use is checked against other options.
+_DEFAULTS = {"activation": "relu", "layout": "auto", "dtype": "float32", "method": "auto",
+             "samples": 100_000, "seed": 0}
+#: Options that only shape a compile (meaningless with ``check --net``).
+_COMPILE_OPTIONS = (("activation", "--activation"), ("no_output_step", "--no-output-step"),
+                    ("layout", "--layout"), ("dtype", "--dtype"))
+
+
+def validate_options(args: argparse.Namespace) -> None:
+    """Refuse meaningless combinations (as argparse usage errors), then fill in the defaults."""
+    fail = args.command_parser.error
+    given = lambda name: getattr(args, name, None) not in (None, False)  # noqa: E731
+    if given("no_output_step") and args.activation == "step":
+        fail("--no-output-step needs --activation relu (a step network ends in a step)")
+    if args.command == "export" and args.output_step:
+        if args.activation == "step":
+            fail("--output-step is for --activation relu (a step network always ends in a step)")
+        if args.no_output_step:
+            fail("--output-step and --no-output-step contradict each other")
+    if args.command == "check":
+        if not args.prove:
+            for name in ("timeout", "method"):
+                if given(name):
+                    fail(f"--{name} needs --prove")
+        else:
+            for name in ("samples", "seed"):
+                if given(name):
+                    fail(f"--{name} is for sampled checks; --prove covers every input")
+        if args.net:
+            for name, flag in _COMPILE_OPTIONS:
+                if given(name):
+                    fail(f"{flag} has no effect with --net (the network is loaded, not compiled)")
+    for name, value in _DEFAULTS.items():
+        if hasattr(args, name) and getattr(args, name) is None:
+            setattr(args, name, value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,17 +635,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sequential netlists: each latch becomes an extra input (its state) and an "
                              "extra output NAME$next (its next state), so one clock step compiles")
         if net_opts:
-            sp.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+            sp.add_argument("--activation", choices=ACTIVATIONS, default=None,
                             help="hidden activation (default: relu)")
             sp.add_argument("--no-output-step", action="store_true",
                             help="relu only: end in a Linear layer, no step anywhere")
-            sp.add_argument("--layout", choices=LAYOUTS, default="auto",
+            sp.add_argument("--layout", choices=LAYOUTS, default=None,
                             help="dense Linear layers (mlp), index-gathering layers (sparse), "
                                  "or auto: mlp while the dense weights stay small (default)")
-            sp.add_argument("--dtype", choices=FLOAT_DTYPES, default="float32",
+            sp.add_argument("--dtype", choices=FLOAT_DTYPES, default=None,
                             help="weights' dtype; refused unless the network is exact in it (default float32)")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-        sp.set_defaults(func=func)
+        sp.set_defaults(func=func, command_parser=sp)
         return sp
 
     c = add("compile", "compile a spec, print the network and its sizes, optionally save it", cmd_compile)
@@ -311,14 +659,14 @@ def build_parser() -> argparse.ArgumentParser:
                     ".pt2 file, or file.py:NAME for an nn.Module (or a class or function making one)")
     ck.add_argument("--prove", action="store_true",
                     help="prove equivalence on every input with SAT (needs threshnet[prove])")
-    ck.add_argument("--timeout", type=float, default=None, metavar="S",
+    ck.add_argument("--timeout", type=_seconds, default=None, metavar="S",
                     help="--prove: give up after S seconds (exit 3)")
-    ck.add_argument("--method", choices=PROVE_METHODS, default="auto",
+    ck.add_argument("--method", choices=PROVE_METHODS, default=None,
                     help="--prove: one miter, node-by-node sweeping, or auto (monolithic for 3 s, "
                          "then nodes; default)")
-    ck.add_argument("--samples", type=int, default=100_000,
+    ck.add_argument("--samples", type=_positive_int, default=None,
                     help="random rows when there are more than 20 inputs (default 100000)")
-    ck.add_argument("--seed", type=int, default=0, help="random seed for sampled checks")
+    ck.add_argument("--seed", type=_seed, default=None, help="random seed for sampled checks (default 0)")
     ex = add("export", "export the network to ONNX (needs the extra threshnet[onnx])", cmd_export)
     ex.add_argument("-o", "--output", metavar="FILE", required=True, help="the .onnx file to write")
     ex.add_argument("--output-step", action="store_true",
@@ -331,7 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
     dr = add("draw", "draw the threshold-gate graph, clustered by layer (.svg/.png/.pdf via Graphviz, "
              "or .dot)", cmd_draw, net_opts=False)
     dr.add_argument("-o", "--output", metavar="FILE", required=True, help="net.svg, net.png, net.pdf or net.dot")
-    dr.add_argument("--layout", choices=LAYOUTS, default="auto",
+    dr.add_argument("--layout", choices=LAYOUTS, default=None,
                     help="which layering to draw (default: auto)")
     ev = add("eval", "evaluate the spec on one input, e.g. 'threshnet eval half.bool a0=1 b0=1'",
              cmd_eval, net_opts=False)
@@ -345,24 +693,61 @@ def _version() -> str:
     return __version__
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def error_text(e: SpecError) -> str:
+    """A spec error as printed: the located block, or one ``threshnet: error:`` line if unlocated."""
+    if e.line is None:
+        return f"threshnet: error: {e.filename}: {e.message}"
+    return str(e)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    validate_options(args)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except SpecError as e:
-        print(str(e), file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # e.g. piped into `head`
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except (CliError, ValueError, OSError) as e:
+        print(error_text(e), file=sys.stderr)
+    except CliError as e:
         print(f"threshnet: error: {e}", file=sys.stderr)
-        return 1
+    except BrokenPipeError:  # e.g. piped into `head`
+        _silence_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as e:
+        if e.filename is None and _stdout_failed():
+            _silence_stdout()
+            print(f"threshnet: error: cannot write to standard output: {e.strerror or e}", file=sys.stderr)
+        else:
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"threshnet: error: {where}{e.strerror or e}", file=sys.stderr)
+    except (ValueError, TypeError) as e:  # a library refusal that no command put into words
+        print(f"threshnet: error: {_first_line(e)}", file=sys.stderr)
+    except Exception as e:  # last resort: a bug, reported in one line
+        if os.environ.get("THRESHNET_DEBUG"):
+            raise
+        print(f"threshnet: error: internal error: {type(e).__name__}: {_first_line(e)} "
+              f"(please report this with the command; THRESHNET_DEBUG=1 shows the traceback)", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _stdout_failed() -> bool:
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
 
 
 if __name__ == "__main__":

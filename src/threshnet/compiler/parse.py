@@ -15,7 +15,9 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import DEFAULT_FILENAME, Span, SpecError
+from .source import decode_source
 from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
+from .validate import SPEC_WORDS, Driver, validate
 
 _DESCRIBE_EXPECTED = {
     "NAME": "a name",
@@ -214,9 +216,17 @@ def _end_position(text: str) -> tuple[int, int]:
 
 
 def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
-    """Parse and check spec text; raise :class:`SpecError` on any problem."""
+    """Parse and check spec text; raise :class:`SpecError` on any problem.
+
+    ``text`` passes through :func:`~threshnet.compiler.source.decode_source` first (a
+    leading BOM is dropped, a NUL character refused), as every other input path does.
+    """
     if not isinstance(text, str):
         raise TypeError(f"spec text must be str, not {type(text).__name__}")
+    source = decode_source(text, filename)
+    # The lexer would take the '\r' of '\r\n' as whitespace before the line end, one
+    # column to the right of where an '\n' file has it; lex every line end as '\n'.
+    text = source.replace("\r\n", "\n") if "\r" in source else source
     parser, tracker = _make_parser()
     try:
         stmts = parser.parse(text)
@@ -229,11 +239,18 @@ def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
         if isinstance(inner, _SpecError):
             raise SpecError.at(inner.message, inner.span, filename, text) from None
         raise
-    return analyze(stmts, filename, text)
+    return analyze(stmts, filename, source)
 
 
 def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
-    """Check declarations and assignments and fix the port order."""
+    """Check declarations and assignments and fix the port order.
+
+    Second declarations and assignments are refused here, in statement order; the rules
+    every reader shares (undefined names, undefined outputs, loops, no outputs) are
+    :func:`~threshnet.compiler.validate.validate`'s.  Without an ``input`` declaration the
+    inputs are the names read but never assigned, in order of first use; without an
+    ``output`` declaration the outputs are the assigned names never read.
+    """
 
     def fail(message: str, span: Span | None) -> SpecError:
         return SpecError.at(message, span, filename, source)
@@ -265,65 +282,23 @@ def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
             raise fail(f"cannot assign to input '{a.target}'", a.span)
 
     first_read: dict[str, Name] = {}
+    drivers: dict[str, Driver[Span | None]] = {}
     for a in assigns:
-        for n in names_read(a.expr):
+        names = list(names_read(a.expr))
+        for n in names:
             first_read.setdefault(n.id, n)
-
+        drivers[a.target] = Driver(reads=[n.id for n in names], where=a.span,
+                                   line=a.span.line if a.span else None, reads_at=[n.span for n in names])
     if saw_input_decl:
-        for name, node in first_read.items():
-            if name not in defined and name not in declared_in:
-                raise fail(f"undefined name '{name}' (not an input and never assigned)", node.span)
         inputs = tuple(declared_in)
     else:
         inputs = tuple(n for n in first_read if n not in defined)
-    input_set = set(inputs)
-
-    for name, span in declared_out.items():
-        if name not in defined and name not in input_set:
-            raise fail(f"output '{name}' is declared but never defined", span)
-
-    _check_loops(assigns, defined, fail)
-
     if declared_out:
         outputs = tuple(declared_out)
+        places: dict[str, Span | None] = dict(declared_out)
     else:
         outputs = tuple(a.target for a in assigns if a.target not in first_read)
-    if not outputs:  # (with assignments, some name is unread unless there is a loop)
-        raise SpecError("spec has no outputs", filename=filename, line=1, column=1, source=source)
+        places = {o: defined[o].span for o in outputs}
+    nowhere = Span.point(1, 1)
+    validate(set(inputs), places, drivers, fail, SPEC_WORDS, nowhere=nowhere)
     return Spec(inputs=inputs, outputs=outputs, assignments=tuple(assigns), filename=filename, source=source)
-
-
-def _check_loops(assigns: list[Assign], defined: dict[str, Assign], fail) -> None:
-    """Iterative DFS over name dependencies; report the first cycle found."""
-    deps: dict[str, list[str]] = {}
-    for a in assigns:
-        seen: dict[str, None] = {}
-        for n in names_read(a.expr):
-            if n.id in defined:
-                seen.setdefault(n.id, None)
-        deps[a.target] = list(seen)
-    order = {a.target: i for i, a in enumerate(assigns)}
-    state: dict[str, int] = {}  # 1 = on stack, 2 = done
-    for a in assigns:
-        if a.target in state:
-            continue
-        path: list[str] = [a.target]
-        iters = [iter(deps[a.target])]
-        state[a.target] = 1
-        while path:
-            nxt = next(iters[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                iters.pop()
-                continue
-            s = state.get(nxt)
-            if s == 1:
-                cycle = path[path.index(nxt):] + [nxt]
-                start = min(cycle[:-1], key=lambda n: order[n])
-                i = cycle.index(start)
-                cycle = cycle[i:-1] + cycle[:i] + [start]
-                raise fail("combinational loop: " + " -> ".join(cycle), defined[start].span)
-            if s is None:
-                state[nxt] = 1
-                path.append(nxt)
-                iters.append(iter(deps[nxt]))

@@ -24,7 +24,8 @@ from typing import Callable
 
 from ..compiler.errors import SpecError
 from ..compiler.spec import Spec
-from ._netlist import NEXT_SUFFIX, decode_text
+from ..compiler.source import decode_source
+from ._netlist import NEXT_SUFFIX
 from .aiger import parse_aag, parse_aig, parse_aiger
 from .bench import parse_bench
 from .blif import parse_blif
@@ -136,16 +137,18 @@ def read_text(
 ) -> Spec:
     """Read netlist ``text`` of the given ``format`` (see :data:`FORMATS`).
 
-    ``text`` may be ``str`` or ``bytes`` (decoded as UTF-8, else Latin-1); binary AIGER
-    (``"aig"``) needs ``bytes``.  ``filename`` (default ``<format>``) is used in messages;
+    ``text`` may be ``str`` or ``bytes``; text formats pass through
+    :func:`~threshnet.compiler.source.decode_source` (UTF-8, a BOM dropped, invalid UTF-8
+    or a NUL character a located error), as every other input path does.  AIGER
+    (``"aag"``/``"aig"``) is read by its own rules (binary AIGER needs ``bytes``; its
+    comment section may hold any bytes).  ``filename`` (default ``<format>``) is used in messages;
     for Verilog, a ``filename`` ending in ``.sv`` (or ``format="sv"``) reads SystemVerilog.
     """
     fmt = _check_format(format, filename or "<input>")
     if filename is None:
         filename = f"<{fmt}>"
     if fmt == "verilog":
-        if not isinstance(text, str):
-            text = decode_text(bytes(text))
+        text = decode_source(text, filename)
         return read_verilog_text(text, filename, cut_latches=cut_latches, top=top, sv=_is_sv(format, filename))
     _no_top(top, fmt, filename)
     if fmt in ("aag", "aig"):
@@ -154,8 +157,7 @@ def read_text(
                 raise TypeError("binary AIGER must be given as bytes")
             return parse_aag(text, filename, cut_latches=cut_latches)
         return parse_aiger(bytes(text), filename, cut_latches=cut_latches)
-    if not isinstance(text, str):
-        text = decode_text(bytes(text))
+    text = decode_source(text, filename)
     parser: Callable[..., Spec]
     if fmt == "bool":
         from ..compiler.parse import parse

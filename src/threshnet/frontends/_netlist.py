@@ -1,10 +1,12 @@
 """Shared back end of the netlist readers: collect signals, check them, build a :class:`Spec`.
 
 A reader registers ports, drivers (one expression per signal) and latches with a
-:class:`Netlist`, each with the place in the file it came from; :meth:`Netlist.finish`
-then checks the whole netlist (undefined signals, undriven outputs, latches,
-combinational loops, reported as ``a -> b -> a`` where ``a -> b`` means ``a`` reads ``b``,
-as the spec parser does) and returns the ``Spec``.  Everything here is iterative:
+:class:`Netlist`, each with the place in the file it came from (a second declaration or
+driver is refused at once, naming the first); :meth:`Netlist.finish` then checks the
+whole netlist with :func:`~threshnet.compiler.validate.validate`, the rules the spec
+parser uses too (undefined signals, undriven outputs, combinational loops reported as
+``a -> b -> a`` where ``a -> b`` means ``a`` reads ``b``, no outputs), refuses or cuts
+latches, and returns the ``Spec``.  Everything here is iterative:
 netlists have 100k+ gates and chains thousands deep.
 """
 
@@ -12,10 +14,11 @@ from __future__ import annotations
 
 import functools
 import gc
-from typing import Callable, Iterable, NamedTuple, Sequence, TypeVar
+from typing import Callable, NamedTuple, Sequence, TypeVar
 
 from ..compiler.errors import Span, SpecError
 from ..compiler.spec import AND, OR, XOR, Assign, BinOp, Const, Expr, Spec
+from ..compiler.validate import NETLIST_WORDS, Driver, validate
 
 #: Suffix of the next-state output that ``cut_latches=True`` adds for each latch.
 NEXT_SUFFIX = "$next"
@@ -30,7 +33,6 @@ class Loc(NamedTuple):
 
 
 NOWHERE = Loc(None)
-_LOOP_SHOWN = 10  # signals of a long combinational loop named in its message
 
 
 _F = TypeVar("_F", bound=Callable)
@@ -162,12 +164,8 @@ class Netlist:
 
     # -- checking -------------------------------------------------------------------------------
     def finish(self, cut_latches: bool) -> Spec:
-        self.check_undefined()
-        for name, loc in self.outputs.items():
-            if not self.is_driven(name):
-                raise self.error(f"output '{name}' is never driven", loc)
-        if not self.outputs:
-            raise self.error("the netlist has no outputs", Loc(1))
+        """Check the netlist with the rules every reader shares, cut or refuse latches, build the Spec."""
+        self.validate()
         inputs = list(self.inputs)
         outputs = list(self.outputs)
         assigns = [Assign(n, e, _span(loc)) for n, (e, _r, loc) in self.drivers.items()]
@@ -185,7 +183,6 @@ class Netlist:
                 used.add(name)
                 outputs.append(name)
                 assigns.append(Assign(name, nxt, _span(loc)))
-        self.check_loops()
         return Spec(
             inputs=tuple(inputs),
             outputs=tuple(outputs),
@@ -194,77 +191,16 @@ class Netlist:
             source=self.source,
         )
 
-    def check_undefined(self) -> None:
-        first: tuple[int, str, Loc] | None = None
-        for name, (_e, reads, loc) in self.drivers.items():
-            for r in reads:
-                if not self.is_driven(r):
-                    key = loc.line if loc.line is not None else 0
-                    if first is None or key < first[0]:
-                        first = (key, r, loc)
-                    break
-        for _cur, _nxt, reads, loc in self.latches:
-            for r in reads:
-                if not self.is_driven(r):
-                    key = loc.line if loc.line is not None else 0
-                    if first is None or key < first[0]:
-                        first = (key, r, loc)
-                    break
-        if first is not None:
-            _k, name, loc = first
-            raise self.error(f"undefined signal '{name}' (not an input and never driven)", Loc(loc.line))
-
-    def check_loops(self) -> None:
-        cycle = find_cycle(self.drivers.keys(), lambda n: self.drivers[n][1], self.drivers.__contains__)
-        if cycle is None:
-            return
-        order = {n: i for i, n in enumerate(self.drivers)}
-
-        def key(n: str) -> tuple[int, int]:
-            line = self.drivers[n][2].line
-            return (line if line is not None else 0, order[n])
-
-        start = min(cycle, key=key)
-        i = cycle.index(start)
-        ring = cycle[i:] + cycle[:i] + [start]
-        if len(ring) > _LOOP_SHOWN + 2:
-            text = f"combinational loop through {len(cycle)} signals: " + " -> ".join(
-                ring[:_LOOP_SHOWN] + ["...", start]
-            )
-        else:
-            text = "combinational loop: " + " -> ".join(ring)
-        raise self.error(text, Loc(self.drivers[start][2].line))
-
-
-def find_cycle(nodes: Iterable[str], deps, is_node) -> list[str] | None:
-    """A cycle (list of nodes, each depending on the next, the last on the first) or ``None``.
-
-    Iterative depth-first search; ``deps(n)`` gives the names ``n`` reads and ``is_node``
-    filters them to nodes of the graph.
-    """
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
-    for root in nodes:
-        if root in state:
-            continue
-        path = [root]
-        iters = [iter(deps(root))]
-        state[root] = 1
-        while path:
-            for nxt in iters[-1]:
-                if not is_node(nxt):
-                    continue
-                s = state.get(nxt)
-                if s == 1:
-                    return path[path.index(nxt):]
-                if s is None:
-                    state[nxt] = 1
-                    path.append(nxt)
-                    iters.append(iter(deps(nxt)))
-                    break
-            else:
-                state[path.pop()] = 2
-                iters.pop()
-    return None
+    def validate(self) -> None:
+        """:func:`~threshnet.compiler.validate.validate` in netlist words, problems located by line."""
+        drivers = {
+            n: Driver(reads, Loc(loc.line), loc.line) for n, (_e, reads, loc) in self.drivers.items()
+        }
+        latches = [Driver(reads, Loc(loc.line), loc.line, in_graph=False) for _c, _n, reads, loc in self.latches]
+        validate(
+            self.inputs, self.outputs, drivers, lambda m, loc: self.error(m, loc or NOWHERE), NETLIST_WORDS,
+            also_defined=self._latch_out, latches=latches, nowhere=Loc(1),
+        )
 
 
 def _on(loc: Loc) -> str:

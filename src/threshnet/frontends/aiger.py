@@ -27,6 +27,7 @@ import re
 from typing import Iterable
 
 from ..compiler.errors import DEFAULT_FILENAME, SpecError
+from ..compiler.source import lines as source_lines
 from ..compiler.spec import AND, BinOp, Const, Expr, Name, Not, Spec
 from ._netlist import without_gc, Loc, Netlist, decode_text, plural, unique_name
 
@@ -70,7 +71,7 @@ def parse_aag(text: str, filename: str = DEFAULT_FILENAME, *, cut_latches: bool 
     """Read ASCII AIGER text; raise :class:`SpecError` on any problem."""
     net = Netlist(filename, text)
     aig = _Aig()
-    lines = text.splitlines()
+    lines = list(source_lines(text))
     _header(lines[0] if lines else "", "aag", aig, net)
     pos = 1
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..compiler.errors import DEFAULT_FILENAME
+from ..compiler.source import lines
 from ..compiler.spec import Expr, Name, Not, Spec
 from ._netlist import without_gc, Loc, Netlist, and_all, or_all, xor_all
 
@@ -28,7 +29,7 @@ def parse_bench(text: str, filename: str = DEFAULT_FILENAME, *, cut_latches: boo
     err = net.error
     port_match = _PORT.fullmatch
     gate_match = _GATE.fullmatch
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(lines(text), 1):
         line = raw.split("#", 1)[0] if "#" in raw else raw
         body = line.strip()
         if not body:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..compiler.errors import DEFAULT_FILENAME
+from ..compiler.source import lines
 from ..compiler.spec import Expr, Name, Not, Spec
 from ._netlist import without_gc, Loc, Netlist, and_all, or_all
 
@@ -83,7 +84,7 @@ def logical_lines(text: str) -> Iterator[list[Tok]]:
     """Tokens of each logical line: comments dropped, backslash continuations joined."""
     pending: list[Tok] = []
     finditer = _TOKEN.finditer
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(lines(text), 1):
         if "#" in raw:
             raw = raw[: raw.index("#")]
         cont = False

@@ -24,6 +24,7 @@ unique against the other names).  Ports follow the column order.
 from __future__ import annotations
 
 from ..compiler.errors import DEFAULT_FILENAME
+from ..compiler.source import lines
 from ..compiler.spec import Expr, Name, Not, Spec
 from ._netlist import without_gc, Loc, Netlist, and_all, or_all, plural, unique_name
 
@@ -60,7 +61,7 @@ def parse_pla(text: str, filename: str = DEFAULT_FILENAME, *, cut_latches: bool 
             Loc(pending_line),
         )
 
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(lines(text), 1):
         line = raw.split("#", 1)[0] if "#" in raw else raw
         words = line.split()
         if not words:
