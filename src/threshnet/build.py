@@ -22,25 +22,17 @@ from pathlib import Path
 
 import torch
 
-from .compiler.compiling import Compilation, as_spec_text, compile_stages
+from .compiler.compiling import Compilation, compile_stages
 from .compiler.options import INT_DTYPES, dtype_name
 from .compiler.sparse_backend import build_sparse
 from .compiler.spec import Spec
 from .compiler.torch_backend import build_layers
+from .inputs import as_spec
 from .network import ThreshNet
 from .precision import TORCH_DTYPES, analyze
 
 #: The dtype a network is built in before its dtype is certified (exact for every plan value).
 BUILD_DTYPE = torch.float64
-
-
-def as_spec(spec: Spec | str | Path) -> Spec:
-    """Accept a Spec, spec text, or a path to a spec or netlist file."""
-    if isinstance(spec, Path):
-        from .frontends import read
-
-        return read(spec)
-    return as_spec_text(spec)
 
 
 def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .build import as_spec
+from .inputs import as_spec
 from .compiler.evaluate import evaluate_batch
 from .compiler.spec import Spec
 

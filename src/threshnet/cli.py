@@ -72,12 +72,21 @@ def _spec(args: argparse.Namespace) -> Spec:
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
-    from .build import compile
+    from .build import build
+    from .compiler.compiling import compile_stages
 
     try:
-        return compile(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
-                       layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),
-                       dtype=getattr(args, "dtype", "float32"))
+        c = compile_stages(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
+                           layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False))
+        dump_dir = getattr(args, "dump_ir", None)
+        if dump_dir:
+            from .compiler.ir import write_dumps
+
+            try:
+                write_dumps(c, dump_dir)
+            except OSError as e:
+                raise CliError(f"cannot write IR dumps to '{dump_dir}': {e.strerror or e}") from None
+        return build(c, getattr(args, "dtype", "float32"))
     except ValueError as e:  # a refused dtype or an inexact network: name the file
         if isinstance(e, SpecError):
             raise
@@ -649,7 +658,11 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     c = add("compile", "compile a spec, print the network and its sizes, optionally save it", cmd_compile)
-    c.add_argument("-o", "--output", metavar="FILE", help="save the network (torch.export .pt2 file)")
+    c.add_argument("-o", "--output", metavar="FILE",
+                   help="save the network (a torch.save archive of its tensors; see docs/api.md)")
+    c.add_argument("--dump-ir", metavar="DIR",
+                   help="write the text of every intermediate form (spec, boolean, mapped, threshold, "
+                        "layered, plans) into DIR, one file per stage")
     add("show", "print each layer's weights and biases, labelled by signal names", cmd_show)
     add("table", f"print the truth table of spec and network side by side (<= {TABLE_LIMIT} inputs)",
         cmd_table)

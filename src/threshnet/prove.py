@@ -120,7 +120,7 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-from .build import as_spec
+from .inputs import as_spec
 from .compiler.evaluate import evaluate, evaluate_batch
 from .compiler.spec import AND, OR, BinOp, Const, Name, Not, Spec, assignment_order, postorder
 from .compiler.options import PROVE_METHODS

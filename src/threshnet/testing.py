@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from .check import EXHAUSTIVE_LIMIT, CheckReport, check
-from .build import as_spec
+from .inputs import as_spec
 from .compiler.parse import parse
 from .prove import available as prover_available
 from .compiler.spec import (
