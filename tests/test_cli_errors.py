@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 
 import threshnet
 from threshnet.cli import main
@@ -43,7 +44,10 @@ def files(tmp_path_factory) -> Path:
     (d / "truncated.pt2").write_bytes(data[: len(data) // 2])
     (d / "empty.pt2").write_bytes(b"")
     (d / "notzip.pt2").write_text("hello\n")
-    with zipfile.ZipFile(good) as src:
+    program = d / "program.pt2"  # the torch.export format, which load() also reads
+    threshnet.compile((ROOT / HALF).read_text()).save(program, program=True)
+    torch.save({"format": "threshnet-network/2", "metadata": '{"format": bad', "tensors": {}}, d / "badmeta.pt")
+    with zipfile.ZipFile(program) as src:
         items = [(i, src.read(i.filename)) for i in src.infolist()]
     with zipfile.ZipFile(d / "badjson.pt2", "w") as dst:
         for info, blob in items:
@@ -92,6 +96,7 @@ CASES: dict[str, tuple[list[str], int]] = {
     "net_not_zip": (["check", HALF, "--net", "{tmp}/notzip.pt2"], 2),
     "net_bad_json": (["check", HALF, "--net", "{tmp}/badjson.pt2"], 2),
     "net_missing_tensor": (["check", HALF, "--net", "{tmp}/noweights.pt2"], 2),
+    "net_bad_json_archive": (["check", HALF, "--net", "{tmp}/badmeta.pt"], 2),
     # Python modules
     "net_py_syntax_error": (["check", HALF, "--net", "{tmp}/syntax.py:model"], 2),
     "net_py_builder_raises": (["check", HALF, "--net", "{tmp}/raises.py:model"], 2),

@@ -108,17 +108,13 @@ def test_bare_layers_exact_within_noise_radius(spec, data):
     want = _expected(spec, x).double()
     for activation, output_step in MODES:
         for layout in LAYOUTS:
-            if (activation, layout) == ("step", "sparse"):
-                continue  # stats().noise_radius is unsound there: see test_sparse_step_noise_radius_is_sound
             net = threshnet.compile(spec, activation, output_step=output_step, layout=layout, dtype="float64")
             r = min(net.stats().noise_radius, 1e6)  # inf (an output that reads no input): any finite noise
             assert torch.equal(net.layers(x + signs * (r * 0.999)), want), (activation, output_step, layout, r)
 
 
-@pytest.mark.xfail(strict=True, reason="precision.noise_radius stops at the first step layer, but a sparse "
-                   "layer after it still reads raw input slots (proposal in the network branch's report)")
 def test_sparse_step_noise_radius_is_sound():
-    """Found by the property above: noise below the radius flips an output of the bare sparse step layers."""
+    """Found by the property above: sparse layers after a step layer still read raw input slots, so the radius must count them."""
     text = "output t0\nt0 = (x0 & x1 ^ ~(x0 ^ (x1 ^ x2))) & ~(x2 & ~(x0 & (x1 & x2)))\n"
     net = threshnet.compile(text, "step", layout="sparse", dtype="float64")
     r = net.stats().noise_radius
