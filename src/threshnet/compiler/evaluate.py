@@ -58,16 +58,13 @@ def evaluate_batch(spec: Spec, rows: Sequence[Sequence[int]] | np.ndarray) -> np
     if n == 0:
         return np.zeros((0, len(spec.outputs)), dtype=np.uint8)
     mask = (1 << n) - 1
-    packed = {name: _pack(arr[:, i]) for i, name in enumerate(spec.inputs)}
+    cols = np.ascontiguousarray(np.packbits(arr, axis=0, bitorder="little").T)  # (n_inputs, bytes)
+    packed = {name: int.from_bytes(cols[i].tobytes(), "little") for i, name in enumerate(spec.inputs)}
     env = _eval_packed(spec, packed, mask)
     out = np.empty((n, len(spec.outputs)), dtype=np.uint8)
     for j, o in enumerate(spec.outputs):
         out[:, j] = _unpack(env[o], n)
     return out
-
-
-def _pack(col: np.ndarray) -> int:
-    return int.from_bytes(np.packbits(col[::-1]).tobytes(), "big") >> ((-len(col)) % 8)
 
 
 def _unpack(value: int, n: int) -> np.ndarray:
