@@ -186,7 +186,10 @@ def test_prove_245_operands(kind, method):
     for activation, layout in [("step", "mlp"), ("relu", "sparse")]:
         net = threshnet.compile(text, activation, layout=layout)
         assert threshnet.prove(net, text, method=method).proved
-    wrong = text.replace("i7 ", "i8 ", 1) if kind != "not" else text.replace("y = ~", "y = ", 1)
+    first = "&" if kind == "mixed" else SYM.get(kind)  # the first operator, swapped for another
+    wrong = (text.replace("y = ~", "y = ", 1) if kind == "not"
+             else text.replace(f"y = i0 {first} ", f"y = i0 {'&' if first != '&' else '|'} ", 1))
+    assert wrong != text
     rep = threshnet.prove(threshnet.compile(wrong, "step", layout="sparse"), text, method=method, simulate=False)
     assert rep.status == "refuted"
 
