@@ -19,16 +19,18 @@ import copy
 import io
 import pickle
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import threshnet
 from threshnet.compiler.compiling import compile_stages
-from threshnet.compiler.spec import AND, OR, XOR, Assign, BinOp, Name, Not, Spec, expr_equal, fold, render
+from threshnet.compiler.spec import AND, OR, XOR, Assign, BinOp, Name, Not, Spec, expr_equal, fold, postorder, render
 from threshnet.export import draw, to_dot
+from threshnet.testing import inputs_for, specs
 
 torch.set_num_threads(1)
 
@@ -218,3 +220,25 @@ def test_cli_check_prove_245(tmp_path):
     path = tmp_path / "chain.bool"
     path.write_text(chain_text(245, AND))
     assert main(["check", str(path), "--prove"]) == 0
+
+
+# --- properties: the flat pickle and the fold agree with the tree ---------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs(max_inputs=6, max_gates=40, max_assignments=8), st.data())
+def test_pickle_and_fold_agree_with_the_tree(spec, data):
+    """Pickle keeps every node, span and port; fold gives the evaluator's values; deepcopy is identity."""
+    back = pickle.loads(pickle.dumps(spec))
+    assert back == spec and render(back) == render(spec) and back.filename == spec.filename
+    for a, b in zip(spec.assignments, back.assignments):
+        assert a.span == b.span
+        assert [n.span for n in postorder(a.expr)] == [n.span for n in postorder(b.expr)]
+    assert copy.deepcopy([spec])[0] is spec
+    rows = data.draw(inputs_for(spec, as_array=True))
+    want = threshnet.evaluate_batch(spec, rows)
+    assert np.array_equal(threshnet.evaluate_batch(back, rows), want)
+    for r, row in enumerate(rows):
+        got = fold(spec, dict(zip(spec.inputs, map(int, row))), const=int, unary=lambda v: 1 - v,
+                   binary=lambda op, l, r: l & r if op == AND else l | r if op == OR else l ^ r)
+        assert [got[o] for o in spec.outputs] == list(want[r])
