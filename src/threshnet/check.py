@@ -21,6 +21,10 @@ MODULE_BATCH = 4096
 #: Specs with more assignments than this are simulated bit-parallel
 #: (``compiler.bitsim``) instead of by the plain evaluator.
 BITSIM_ABOVE = 2000
+#: Rows per chunk are capped so that a chunk holds at most this many cells (wide specs).
+CHUNK_CELLS = 1 << 25
+#: Random rows are generated in one call up to this many cells, else in blocks.
+RANDOM_CELLS = 1 << 27
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,60 @@ def _rows_exhaustive(n: int, start: int, stop: int) -> np.ndarray:
     return ((idx[:, None] >> shifts[None, :]) & 1).astype(np.uint8)
 
 
-def _rows_sampled(n: int, samples: int, seed: int) -> np.ndarray:
-    corners = [np.zeros(n, np.uint8), np.ones(n, np.uint8)]
-    eye = np.eye(n, dtype=np.uint8)
-    corners += list(eye) + list(1 - eye)
-    rng = np.random.default_rng(seed)
-    rand = rng.integers(0, 2, size=(max(0, samples), n), dtype=np.uint8)
-    return np.concatenate([np.stack(corners), rand]) if n else np.zeros((1, 0), np.uint8)
+def _rows_sampled(n: int, samples: int, seed: int) -> "_Sampled":
+    return _Sampled(n, samples, seed)
+
+
+class _Sampled:
+    """All-zeros, all-ones, every one-hot and one-cold row, then ``samples`` random rows, made chunk by chunk.
+
+    Rows are built only when sliced, so 100,000 inputs do not need the
+    (2n + 2) x n corner block in memory at once.  The random rows come from
+    one ``default_rng(seed)`` call while they fit in ``RANDOM_CELLS`` bytes
+    (as before), else from blocks seeded ``(seed, block)``.
+    """
+
+    def __init__(self, n: int, samples: int, seed: int) -> None:
+        self.n, self.samples, self.seed = n, max(0, samples), seed
+        self.corners = 2 + 2 * n if n else 1
+        self.block = max(1, RANDOM_CELLS // max(n, 1))
+        self.whole = None
+        if n and self.samples * n <= RANDOM_CELLS:
+            self.whole = np.random.default_rng(seed).integers(0, 2, size=(self.samples, n), dtype=np.uint8)
+
+    def __len__(self) -> int:
+        return self.corners + (self.samples if self.n else 0)
+
+    def __getitem__(self, sl: slice) -> np.ndarray:
+        n = self.n
+        start, stop, _ = sl.indices(len(self))
+        if not n:
+            return np.zeros((stop - start, 0), np.uint8)
+        parts = []
+        a, b = start, min(stop, self.corners)
+        if a < b:
+            idx = np.arange(a, b)
+            rows = np.zeros((b - a, n), np.uint8)
+            rows[idx == 1] = 1
+            hot = (idx >= 2) & (idx < 2 + n)
+            rows[np.nonzero(hot)[0], idx[hot] - 2] = 1
+            cold = idx >= 2 + n
+            rows[cold] = 1
+            rows[np.nonzero(cold)[0], idx[cold] - 2 - n] = 0
+            parts.append(rows)
+        a, b = max(start, self.corners) - self.corners, stop - self.corners
+        if a < b:
+            if self.whole is not None:
+                parts.append(self.whole[a:b])
+            else:
+                for k in range(a // self.block, (b - 1) // self.block + 1):
+                    lo = k * self.block
+                    size = min(self.block, self.samples - lo)
+                    blk = np.random.default_rng((self.seed, k)).integers(0, 2, size=(size, n), dtype=np.uint8)
+                    parts.append(blk[max(a, lo) - lo:min(b, lo + size) - lo])
+        if not parts:
+            return np.zeros((0, n), np.uint8)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *, seed: int = 0,
@@ -95,8 +146,9 @@ def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *,
         from .compiler.lower import lower
 
         oracle = BitSim(lower(spec)).run
-    for start in range(0, stop, CHUNK):
-        end = min(stop, start + CHUNK)
+    chunk = max(1, min(CHUNK, CHUNK_CELLS // max(n, 1)))
+    for start in range(0, stop, chunk):
+        end = min(stop, start + chunk)
         rows = _rows_exhaustive(n, start, end) if exhaustive else sampled[start:end]
         want = oracle(rows)
         with torch.no_grad():

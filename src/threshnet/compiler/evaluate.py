@@ -11,27 +11,17 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .spec import BinOp, Const, Name, Not, Spec, assignment_order, postorder, AND, OR
+from .spec import AND, OR, Spec, fold
 
 
 def _eval_packed(spec: Spec, packed: Mapping[str, int], mask: int) -> dict[str, int]:
-    env: dict[str, int] = dict(packed)
-    for a in assignment_order(spec):
-        stack: list[int] = []
-        for node in postorder(a.expr):
-            if isinstance(node, Name):
-                stack.append(env[node.id])
-            elif isinstance(node, Const):
-                stack.append(mask if node.value else 0)
-            elif isinstance(node, Not):
-                stack.append(stack.pop() ^ mask)
-            else:
-                assert isinstance(node, BinOp)
-                r = stack.pop()
-                l = stack.pop()
-                stack.append(l & r if node.op == AND else l | r if node.op == OR else l ^ r)
-        env[a.target] = stack.pop()
-    return env
+    """Every signal's packed value: a fold of the spec (:func:`threshnet.compiler.spec.fold`)."""
+    return fold(
+        spec, packed,
+        const=lambda v: mask if v else 0,
+        unary=lambda x: x ^ mask,
+        binary=lambda op, l, r: l & r if op == AND else l | r if op == OR else l ^ r,
+    )
 
 
 def evaluate(spec: Spec | str, inputs: Mapping[str, int]) -> dict[str, int]:
@@ -68,16 +58,13 @@ def evaluate_batch(spec: Spec, rows: Sequence[Sequence[int]] | np.ndarray) -> np
     if n == 0:
         return np.zeros((0, len(spec.outputs)), dtype=np.uint8)
     mask = (1 << n) - 1
-    packed = {name: _pack(arr[:, i]) for i, name in enumerate(spec.inputs)}
+    cols = np.ascontiguousarray(np.packbits(arr, axis=0, bitorder="little").T)  # (n_inputs, bytes)
+    packed = {name: int.from_bytes(cols[i].tobytes(), "little") for i, name in enumerate(spec.inputs)}
     env = _eval_packed(spec, packed, mask)
     out = np.empty((n, len(spec.outputs)), dtype=np.uint8)
     for j, o in enumerate(spec.outputs):
         out[:, j] = _unpack(env[o], n)
     return out
-
-
-def _pack(col: np.ndarray) -> int:
-    return int.from_bytes(np.packbits(col[::-1]).tobytes(), "big") >> ((-len(col)) % 8)
 
 
 def _unpack(value: int, n: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import networkx as nx
 
 from .ir import dump
 from .keys import INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR, OUTPUTS, XOR_MAX_ARITY
-from .spec import AND, OR, BinOp, Const, Name, Not, Spec, assignment_order, postorder
+from .spec import AND, OR, XOR, Spec, fold
 
 FALSE, TRUE = 0, 1  # literals of the constant node 0
 
@@ -77,23 +77,10 @@ def lower(spec: Spec) -> nx.DiGraph:
     for name in spec.inputs:
         env[name] = b.new(OP_INPUT, (len(b.ops),))
     names: dict[int, list[str]] = {}
-    for a in assignment_order(spec):
-        stack: list[int] = []
-        for node in postorder(a.expr):
-            if isinstance(node, Name):
-                stack.append(env[node.id])
-            elif isinstance(node, Const):
-                stack.append(TRUE if node.value else FALSE)
-            elif isinstance(node, Not):
-                stack.append(stack.pop() ^ 1)
-            else:
-                assert isinstance(node, BinOp)
-                r = stack.pop()
-                l = stack.pop()
-                op = OP_AND if node.op == AND else OP_OR if node.op == OR else OP_XOR
-                stack.append(b.gate(op, [l, r]))
-        env[a.target] = lit = stack.pop()
-        names.setdefault(lit, []).append(a.target)
+    gate_op = {AND: OP_AND, OR: OP_OR, XOR: OP_XOR}
+    env = fold(spec, env, const=lambda v: TRUE if v else FALSE, unary=lambda l: l ^ 1,
+               binary=lambda op, l, r: b.gate(gate_op[op], [l, r]),
+               on_assign=lambda a, lit: names.setdefault(lit, []).append(a.target))
     outputs = [(o, env[o]) for o in spec.outputs]
     return _flatten(b, spec, outputs, names)
 

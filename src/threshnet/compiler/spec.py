@@ -1,14 +1,40 @@
 """The spec AST: expressions with source spans, assignments and the ``Spec`` value.
 
-Every walker here is iterative, so expressions nested 50,000 deep are fine.
+Every walker here is iterative, so expressions nested 100,000 deep are fine.
 Nodes compare by identity; use :func:`expr_equal` / ``Spec.__eq__`` for
 structural equality (spans ignored).
+
+One walk
+--------
+:func:`fold` is the one postorder walk over a spec: it visits the
+assignments in dependency order (:func:`assignment_order`) and each
+expression's nodes after their operands, and computes a value per node with
+three callbacks (``const``, ``unary``, ``binary``; a ``Name`` takes the value
+of its input or assignment).  A node object reached twice (a netlist reader
+may share subexpressions) is computed once, from a memo keyed by identity.
+The evaluator, the lowering and the prover's spec encoding are all folds, so
+they read the spec the same way by construction.
+
+No recursion in copies either
+-----------------------------
+The default ``pickle`` and ``copy.deepcopy`` recurse once per tree level, so
+an expression ``i0 & i1 & ... & i244`` used to overflow Python's stack in
+``torch.save(net)`` and ``copy.deepcopy(net)`` (a ``ThreshNet`` holds its
+``Spec``).  Every node, ``Assign`` and ``Spec`` therefore defines:
+
+* ``__deepcopy__`` / ``__copy__`` returning itself: they are frozen, and
+  every field is immutable (str, int, tuple, frozen ``Span``), so the value
+  *is* its own deep copy;
+* ``__reduce__``: the expressions are flattened by :func:`fold` into one
+  postorder table of flat rows (``(kind, payload, span, child indices)``,
+  each shared node once) and rebuilt by a loop over that table, so the
+  pickle is flat whatever the depth, and sharing is kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Callable, Iterator, Mapping, TypeVar, Union
 
 from .errors import DEFAULT_FILENAME, Span
 
@@ -29,6 +55,15 @@ class Const:
     def __repr__(self) -> str:
         return f"Const({self.value})"
 
+    def __reduce__(self):
+        return _rebuild_expr, (_flatten((self,)),)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Name:
@@ -38,6 +73,15 @@ class Name:
     def __repr__(self) -> str:
         return f"Name({self.id!r})"
 
+    def __reduce__(self):
+        return _rebuild_expr, (_flatten((self,)),)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Not:
@@ -46,6 +90,15 @@ class Not:
 
     def __repr__(self) -> str:
         return f"Not({render_expr(self, limit=60)})"
+
+    def __reduce__(self):
+        return _rebuild_expr, (_flatten((self,)),)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -57,6 +110,15 @@ class BinOp:
 
     def __repr__(self) -> str:
         return f"BinOp({self.op}, {render_expr(self, limit=60)})"
+
+    def __reduce__(self):
+        return _rebuild_expr, (_flatten((self,)),)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 Expr = Union[Const, Name, Not, BinOp]
@@ -88,6 +150,21 @@ def names_read(e: Expr) -> Iterator[Name]:
     stack: list[Expr] = [e]
     while stack:
         node = stack.pop()
+        if isinstance(node, Name):
+            yield node
+        else:
+            stack.extend(reversed(children(node)))
+
+
+def _names_once(e: Expr) -> Iterator[Name]:
+    """Names in ``e``, left to right, each shared node visited once (a DAG can have exponentially many paths)."""
+    seen: set[int] = set()
+    stack: list[Expr] = [e]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, Name):
             yield node
         else:
@@ -162,6 +239,15 @@ class Assign:
     def __repr__(self) -> str:
         return f"Assign({self.target} = {render_expr(self.expr, limit=60)})"
 
+    def __reduce__(self):
+        return _rebuild_assign, (self.target, self.span, _flatten((self.expr,)))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 @dataclass(frozen=True, eq=False)
 class Spec:
@@ -190,6 +276,17 @@ class Spec:
         )
 
     __hash__ = object.__hash__
+
+    def __reduce__(self):
+        table = _flatten(tuple(a.expr for a in self.assignments))
+        heads = tuple((a.target, a.span) for a in self.assignments)
+        return _rebuild_spec, (self.inputs, self.outputs, heads, table, self.filename, self.source)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
     def __repr__(self) -> str:
         return (
@@ -225,7 +322,7 @@ def assignment_order(spec: Spec) -> list[Assign]:
     for a in spec.assignments:
         if a.target in done:
             continue
-        stack: list[tuple[Assign, Iterator[Name]]] = [(a, names_read(a.expr))]
+        stack: list[tuple[Assign, Iterator[Name]]] = [(a, _names_once(a.expr))]
         done.add(a.target)
         while stack:
             cur, it = stack[-1]
@@ -233,9 +330,145 @@ def assignment_order(spec: Spec) -> list[Assign]:
                 dep = by_name.get(n.id)
                 if dep is not None and dep.target not in done:
                     done.add(dep.target)
-                    stack.append((dep, names_read(dep.expr)))
+                    stack.append((dep, _names_once(dep.expr)))
                     break
             else:
                 stack.pop()
                 order.append(cur)
     return order
+
+
+# ---------------------------------------------------------------------------
+# The one walk
+
+T = TypeVar("T")
+
+
+def fold_expr(
+    e: Expr,
+    leaf: Callable[[Const | Name], T],
+    unary: Callable[[Not, T], T],
+    binary: Callable[[BinOp, T, T], T],
+    memo: dict[int, T] | None = None,
+) -> T:
+    """The value of ``e`` computed bottom-up, without recursion.
+
+    ``leaf(node)`` gives a ``Const``'s or ``Name``'s value, ``unary(node, v)``
+    a ``Not``'s, ``binary(node, l, r)`` a ``BinOp``'s.  Each node object is
+    computed once; ``memo`` (``id(node) -> value``) may be shared between
+    calls whose nodes stay alive, as :func:`fold` does.
+    """
+    memo = {} if memo is None else memo
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        k = id(node)
+        if k in memo:
+            continue
+        if isinstance(node, BinOp):
+            if expanded:
+                memo[k] = binary(node, memo[id(node.left)], memo[id(node.right)])
+            else:
+                stack.append((node, True))
+                stack.append((node.right, False))
+                stack.append((node.left, False))
+        elif isinstance(node, Not):
+            if expanded:
+                memo[k] = unary(node, memo[id(node.operand)])
+            else:
+                stack.append((node, True))
+                stack.append((node.operand, False))
+        else:
+            memo[k] = leaf(node)
+    return memo[id(e)]
+
+
+def fold(
+    spec: Spec,
+    inputs: Mapping[str, T],
+    const: Callable[[int], T],
+    unary: Callable[[T], T],
+    binary: Callable[[str, T, T], T],
+    on_assign: Callable[[Assign, T], None] | None = None,
+) -> dict[str, T]:
+    """Every signal's value: ``inputs`` (a value per input), then each assignment in dependency order.
+
+    ``const(0 or 1)``, ``unary(v)`` (NOT) and ``binary(op, l, r)`` (``op`` in
+    :data:`OPERATORS`) compute the values; operands come first (postorder)
+    and left before right; a ``Name`` reads the value of its input or
+    assignment.  ``on_assign(a, v)`` is told each assignment's value as it is
+    made.  Returns the values of the inputs and of every assigned name.
+    """
+    env: dict[str, T] = dict(inputs)
+    memo: dict[int, T] = {}
+
+    def leaf(node: Const | Name) -> T:
+        return env[node.id] if isinstance(node, Name) else const(node.value)
+
+    def un(node: Not, v: T) -> T:
+        return unary(v)
+
+    def bi(node: BinOp, l: T, r: T) -> T:
+        return binary(node.op, l, r)
+
+    for a in assignment_order(spec):
+        v = env[a.target] = fold_expr(a.expr, leaf, un, bi, memo)
+        if on_assign is not None:
+            on_assign(a, v)
+    return env
+
+
+# ---------------------------------------------------------------------------
+# Flat tables for pickle (see the module docstring)
+
+_CONST, _NAME, _NOT, _BINOP = 0, 1, 2, 3
+Row = tuple  # (_CONST, value, span) | (_NAME, id, span) | (_NOT, span, i) | (_BINOP, op, span, i, j)
+
+
+def _flatten(roots: tuple[Expr, ...]) -> tuple[tuple[Row, ...], tuple[int, ...]]:
+    """Postorder rows of every node reachable from ``roots`` (each once), and each root's row."""
+    rows: list[Row] = []
+
+    def add(row: Row) -> int:
+        rows.append(row)
+        return len(rows) - 1
+
+    memo: dict[int, int] = {}
+    def sp(s: Span | None) -> tuple[int, int, int, int] | None:  # plain ints pickle far smaller than Spans
+        return None if s is None else (s.line, s.column, s.end_line, s.end_column)
+
+    leaf = lambda n: add((_NAME, n.id, sp(n.span)) if isinstance(n, Name) else (_CONST, n.value, sp(n.span)))  # noqa: E731
+    unary = lambda n, i: add((_NOT, sp(n.span), i))  # noqa: E731
+    binary = lambda n, i, j: add((_BINOP, n.op, sp(n.span), i, j))  # noqa: E731
+    heads = tuple([fold_expr(r, leaf, unary, binary, memo) for r in roots])
+    return tuple(rows), heads
+
+
+def _rebuild(table: tuple[tuple[Row, ...], tuple[int, ...]]) -> list[Expr]:
+    rows, roots = table
+    nodes: list[Expr] = []
+    for row in rows:
+        kind = row[0]
+        if kind == _BINOP:
+            nodes.append(BinOp(row[1], nodes[row[3]], nodes[row[4]], row[2] and Span(*row[2])))
+        elif kind == _NOT:
+            nodes.append(Not(nodes[row[2]], row[1] and Span(*row[1])))
+        elif kind == _NAME:
+            nodes.append(Name(row[1], row[2] and Span(*row[2])))
+        else:
+            nodes.append(Const(row[1], row[2] and Span(*row[2])))
+    return [nodes[i] for i in roots]
+
+
+def _rebuild_expr(table: tuple[tuple[Row, ...], tuple[int, ...]]) -> Expr:
+    return _rebuild(table)[0]
+
+
+def _rebuild_assign(target: str, span: Span | None, table: tuple[tuple[Row, ...], tuple[int, ...]]) -> Assign:
+    return Assign(target, _rebuild(table)[0], span)
+
+
+def _rebuild_spec(inputs: tuple[str, ...], outputs: tuple[str, ...], heads: tuple[tuple[str, Span | None], ...],
+                  table: tuple[tuple[Row, ...], tuple[int, ...]], filename: str, source: str | None) -> Spec:
+    exprs = _rebuild(table)
+    return Spec(inputs, outputs, tuple(Assign(t, e, sp) for (t, sp), e in zip(heads, exprs)), filename, source)

@@ -1,0 +1,480 @@
+"""The SAT problem: threshold literals, pseudo-Boolean constraints, and the module's encoding.
+
+Forms
+-----
+Every value is an integer linear form over Boolean SAT variables, divided by
+a positive integer: ``(const, {var: coef}, den)`` stands for
+``(const + sum(coef * var)) / den``.  Inputs are variables.  A Linear row
+combines forms exactly: each row is scaled by the common denominator of its
+terms (weights are dyadic, see :mod:`.reader`), so every pre-activation is
+an integer linear form ``z'`` over 0/1 variables.  The proof is about the
+exact real-valued function; :class:`_Network` notes whether the module's own
+dtype computes every partial sum exactly (it does for compiled networks).
+
+Threshold literals
+------------------
+A step neuron ``[z' >= t]`` is a variable ``T`` with
+``T <-> sum(c_i v_i) >= t``: plain clauses for OR and AND shapes, otherwise
+two conditional pseudo-Boolean constraints (``T -> sum >= t`` and
+``~T -> sum(c_i ~v_i) >= total - t + 1``, i.e. ``sum <= t - 1``) encoded by
+pindakaas through python-sat.  Literals are normalised (gcd, sign, trivial
+bounds, single variable) and hash-consed, so identical neurons share one
+variable.
+
+ReLU
+----
+A ReLU neuron ``r = max(0, z)`` with integer bounds ``lo' < 0 < hi'`` of
+``z'`` (interval arithmetic from the 0/1 input box, intersected with the
+form's own range) is
+
+* ``r' = [z' >= 1] + [z' >= 2] + ... + [z' >= hi']`` (unary) when
+  ``hi' <= UNARY_LIMIT``.  Exact, since ``z' <= hi'``.  With hash-consing, a
+  compiled pair ``relu(z+1) - relu(z)`` cancels symbolically to the single
+  literal ``[z >= 0]``, so a compiled ReLU network becomes the same threshold
+  circuit as its step twin.
+* otherwise binary bits ``r' = sum 2**k b_k`` and an indicator ``a`` with
+  ``r' >= z'``, ``r' <= z' - lo'(1 - a)``, ``r' <= hi' a`` (exact: ``a = 1``
+  forces ``r' = z' >= 0``, ``a = 0`` forces ``r' = 0 >= z'``).
+
+Why a model is an input
+-----------------------
+Every constraint is *definitional*: for each 0/1 input there is exactly one
+value of every encoded signal that satisfies the clauses (the PB encodings'
+auxiliaries exist by their correctness, and each gate, threshold literal and
+ReLU value above is forced by its operands).  So the models of the formula
+are exactly the inputs, each with the true values of all signals, and a
+query "can this literal be true?" is a question about the inputs alone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .reader import _Act, _Affine
+
+#: ReLU neurons with at most this many positive values are encoded in unary.
+UNARY_LIMIT = 64
+#: Pseudo-Boolean constraints whose weights sum to more than this use the adder encoding.
+PB_TOTALIZER_LIMIT = 256
+
+TRUE, FALSE = 1, -1  # variable 1 is the constant true
+
+
+class _Timeout(Exception):
+    pass
+
+
+Form = tuple[int, dict[int, int], int]  # (const, {var: coef}, den): value = (const + sum coef*var) / den
+
+
+def _lit_form(l: int) -> Form:
+    if l == TRUE:
+        return (1, {}, 1)
+    if l == FALSE:
+        return (0, {}, 1)
+    return (0, {l: 1}, 1) if l > 0 else (1, {-l: -1}, 1)
+
+
+def _form_lit(f: Form) -> int | None:
+    """The literal a form is exactly, if any."""
+    c, coefs, den = f
+    if den != 1:
+        return None
+    if not coefs:
+        return TRUE if c == 1 else FALSE if c == 0 else None
+    if len(coefs) == 1:
+        (v, a), = coefs.items()
+        if c == 0 and a == 1:
+            return v
+        if c == 1 and a == -1:
+            return -v
+    return None
+
+
+class _Problem:
+    """One incremental CaDiCaL instance, with hash-consed gates and simulation values."""
+
+    def __init__(self, solver: str, n_patterns: int, deadline: float | None) -> None:
+        from pysat.solvers import Solver
+
+        self.solver_name = solver
+        self.solver = Solver(name=solver)
+        self.top = 1
+        self.n_clauses = 0
+        self.deadline = deadline
+        self.buf: list[list[int]] = []
+        self.add([TRUE])
+        self.P = n_patterns
+        self.sim: dict[int, np.ndarray] = {TRUE: np.ones(n_patterns, dtype=bool)}
+        self.tcache: dict[tuple, int] = {}
+        self.gcache: dict[tuple, int] = {}
+        self.on_new_threshold: Callable[[int], int] | None = None
+        self.sat_calls = 0
+
+    # -- plumbing
+    def close(self) -> None:
+        self.solver.delete()
+
+    def new_var(self) -> int:
+        self.top += 1
+        return self.top
+
+    def add(self, clause: list[int]) -> None:
+        self.buf.append(clause)
+        self.n_clauses += 1
+        if len(self.buf) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buf:
+            self.solver.append_formula(self.buf)
+            self.buf = []
+
+    def tick(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _Timeout
+
+    def lsim(self, l: int) -> np.ndarray:
+        s = self.sim[abs(l)]
+        return s if l > 0 else ~s
+
+    def form_sim(self, f: Form) -> np.ndarray:
+        c, coefs, _ = f
+        acc = np.full(self.P, c, dtype=np.int64)
+        for v, a in coefs.items():
+            acc += a * self.sim[v]
+        return acc
+
+    def solve(self, assumptions: Sequence[int], conflicts: int | None = None) -> bool | None:
+        """SAT? ``None`` when the conflict budget ran out; raises _Timeout past the deadline."""
+        self.flush()
+        self.sat_calls += 1
+        if conflicts is not None:
+            self.solver.conf_budget(conflicts)
+            return self.solver.solve_limited(assumptions=list(assumptions))
+        if self.deadline is None:
+            return self.solver.solve(assumptions=list(assumptions))
+        budget = 2000
+        while True:
+            self.tick()
+            t0 = time.monotonic()
+            self.solver.conf_budget(budget)
+            r = self.solver.solve_limited(assumptions=list(assumptions))
+            if r is not None:
+                return r
+            spent = max(time.monotonic() - t0, 1e-3)
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise _Timeout
+            # aim for slices of about half a second, never past the deadline by much
+            budget = int(max(500, min(budget * 4, budget / spent * min(0.5, left))))
+
+    # -- Boolean gates (spec side and miters)
+    def and_(self, a: int, b: int) -> int:
+        if a == FALSE or b == FALSE or a == -b:
+            return FALSE
+        if a == TRUE or a == b:
+            return b
+        if b == TRUE:
+            return a
+        key = ("and", min(a, b), max(a, b))
+        g = self.gcache.get(key)
+        if g is None:
+            g = self.new_var()
+            self.add([-g, a])
+            self.add([-g, b])
+            self.add([g, -a, -b])
+            self.sim[g] = self.lsim(a) & self.lsim(b)
+            self.gcache[key] = g
+        return g
+
+    def or_(self, a: int, b: int) -> int:
+        return -self.and_(-a, -b)
+
+    def xor_(self, a: int, b: int) -> int:
+        if a == FALSE:
+            return b
+        if b == FALSE:
+            return a
+        if a == TRUE:
+            return -b
+        if b == TRUE:
+            return -a
+        if a == b:
+            return FALSE
+        if a == -b:
+            return TRUE
+        neg = (a < 0) != (b < 0)
+        a, b = abs(a), abs(b)
+        key = ("xor", min(a, b), max(a, b))
+        g = self.gcache.get(key)
+        if g is None:
+            g = self.new_var()
+            self.add([-g, a, b])
+            self.add([-g, -a, -b])
+            self.add([g, -a, b])
+            self.add([g, a, -b])
+            self.sim[g] = self.sim[a] ^ self.sim[b]
+            self.gcache[key] = g
+        return -g if neg else g
+
+    def or_many(self, lits: Iterable[int]) -> int:
+        lits = [l for l in lits if l != FALSE]
+        if TRUE in lits:
+            return TRUE
+        if not lits:
+            return FALSE
+        if len(lits) == 1:
+            return lits[0]
+        g = self.new_var()
+        self.add([-g] + lits)
+        for l in lits:
+            self.add([g, -l])
+        return g
+
+    # -- threshold literals
+    def threshold(self, coefs: dict[int, int], t: int, sweep: bool = True) -> int:
+        """A literal equal to ``[sum(coefs[v] * v) >= t]`` (``v`` positive variables)."""
+        items = sorted((v, a) for v, a in coefs.items() if a)
+        lo = sum(a for _, a in items if a < 0)
+        hi = sum(a for _, a in items if a > 0)
+        if t <= lo:
+            return TRUE
+        if t > hi:
+            return FALSE
+        g = 0
+        for _, a in items:
+            g = math.gcd(g, a)
+        if g > 1:
+            items = [(v, a // g) for v, a in items]
+            t = -((-t) // g)  # ceil
+        neg = items[0][1] < 0
+        if neg:  # [sum >= t] = not [-sum >= 1 - t]
+            items = [(v, -a) for v, a in items]
+            t = 1 - t
+        if len(items) == 1:  # [v >= 1] after normalisation
+            lit = items[0][0]
+            return -lit if neg else lit
+        key = (tuple(items), t)
+        lit = self.tcache.get(key)
+        if lit is None:
+            self.tick()
+            lit = self.new_var()
+            self._encode_threshold(lit, items, t)
+            acc = np.zeros(self.P, dtype=np.int64)
+            for v, a in items:
+                acc += a * self.sim[v]
+            self.sim[lit] = acc >= t
+            if sweep and self.on_new_threshold is not None:
+                lit = self.on_new_threshold(lit)
+            self.tcache[key] = lit
+        return -lit if neg else lit
+
+    def _encode_threshold(self, out: int, items: list[tuple[int, int]], t: int) -> None:
+        """Clauses for ``out <-> sum(a * v) >= t``, with 0 < t <= max."""
+        lits, weights = [], []
+        for v, a in items:
+            if a > 0:
+                lits.append(v)
+                weights.append(a)
+            else:  # a*v = a + |a|*(not v)
+                lits.append(-v)
+                weights.append(-a)
+                t -= a
+        total = sum(weights)
+        if all(w >= t for w in weights):  # any one literal suffices: OR
+            self.add([-out] + lits)
+            for l in lits:
+                self.add([out, -l])
+            return
+        if all(total - w < t for w in weights):  # every literal is needed: AND
+            self.add([out] + [-l for l in lits])
+            for l in lits:
+                self.add([-out, l])
+            return
+        self._pb(lits, weights, t, out)
+        self._pb([-l for l in lits], weights, total - t + 1, -out)
+
+    def pb_geq(self, coefs: dict[int, int], t: int) -> None:
+        """The plain constraint ``sum(coefs[v] * v) >= t``."""
+        lits, weights = [], []
+        for v, a in coefs.items():
+            if a > 0:
+                lits.append(v)
+                weights.append(a)
+            elif a < 0:
+                lits.append(-v)
+                weights.append(-a)
+                t -= a
+        if t <= 0:
+            return
+        if t > sum(weights):
+            self.add([FALSE])
+            return
+        self._pb(lits, weights, t, None)
+
+    def _pb(self, lits: list[int], weights: list[int], bound: int, cond: int | None) -> None:
+        """``cond -> sum(w * l) >= bound`` through pindakaas, with variables renumbered locally."""
+        from pysat.pb import EncType, PBEnc
+
+        n = len(lits)
+        local = list(range(1, n + 1))
+        glob = {i + 1: l for i, l in enumerate(lits)}
+        conds = None
+        if cond is not None:
+            glob[n + 1] = cond
+            conds = [n + 1]
+        top = n + 1
+        # Small weights: pindakaas's default (a totalizer, which propagates well).  Large ones
+        # (e.g. binary ReLU bits): the adder encoding, whose size does not grow with the weights.
+        enc = EncType.best if sum(weights) <= PB_TOTALIZER_LIMIT else EncType.adder
+        cnf = PBEnc.atleast(lits=local, weights=weights, bound=bound, top_id=top, conditionals=conds, encoding=enc)
+        for cl in cnf.clauses:
+            out = []
+            for x in cl:
+                v = abs(x)
+                g = glob.get(v)
+                if g is None:
+                    g = glob[v] = self.new_var()
+                out.append(g if x > 0 else -g)
+            self.add(out)
+
+
+class _Network:
+    """The module's computation encoded into a :class:`_Problem`."""
+
+    def __init__(self, prob: _Problem, ops: list[object], inputs: list[int]) -> None:
+        self.p = prob
+        self.ops = ops
+        self.inputs = inputs
+        self.exact_note: str | None = None
+        self.binary_relus = 0
+
+    def encode(self) -> list[Form]:
+        p = self.p
+        # (form, lo, hi) per value; lo/hi are exact bounds of the value
+        vec: list[tuple[Form, Fraction, Fraction]] = [((0, {v: 1}, 1), Fraction(0), Fraction(1)) for v in self.inputs]
+        worst: tuple[float, str] | None = None
+        for op in self.ops:
+            p.tick()
+            if isinstance(op, _Affine):
+                if op.in_width is not None and op.in_width != len(vec):
+                    raise ValueError(f"layer {op.name!r} reads {op.in_width} values but receives {len(vec)}")
+                new = []
+                for j, (row, b) in enumerate(zip(op.rows, op.bias)):
+                    f, lo, hi, need = self._combine(row, b, vec)
+                    new.append((f, lo, hi))
+                    # exactness of the module's own float arithmetic: |partial sums| * den < 2**precision
+                    ratio = need / 2.0 ** op.precision
+                    if worst is None or ratio > worst[0]:
+                        worst = (ratio, f"layer {op.name!r} row {j}")
+                vec = new
+            else:
+                assert isinstance(op, _Act)
+                if op.only is None:
+                    vec = [self._act(op, *e) for e in vec]
+                else:
+                    vec = list(vec)
+                    for i in op.only:
+                        vec[i] = self._act(op, *vec[i])
+        if worst is not None and worst[0] > 1:
+            self.exact_note = (f"the module's own dtype may round partial sums ({worst[1]} needs "
+                               f"{math.log2(worst[0]):.1f} more mantissa bits); the proof is about "
+                               f"exact arithmetic")
+        return [f for f, _, _ in vec]
+
+    def _combine(self, row: list[tuple[int, Fraction]], b: Fraction,
+                 vec: list[tuple[Form, Fraction, Fraction]]) -> tuple[Form, Fraction, Fraction, float]:
+        den = b.denominator
+        for i, w in row:
+            den = math.lcm(den, w.denominator * vec[i][0][2])
+        const = b.numerator * (den // b.denominator)
+        coefs: dict[int, int] = {}
+        lo = hi = b
+        mag = abs(b)
+        for i, w in row:
+            (c, cs, d), vlo, vhi = vec[i]
+            k = w.numerator * (den // (w.denominator * d))
+            const += k * c
+            for v, a in cs.items():
+                coefs[v] = coefs.get(v, 0) + k * a
+            if w > 0:
+                lo += w * vlo
+                hi += w * vhi
+            else:
+                lo += w * vhi
+                hi += w * vlo
+            mag += abs(w) * max(abs(vlo), abs(vhi))
+        coefs = {v: a for v, a in coefs.items() if a}
+        g = math.gcd(den, const)
+        for a in coefs.values():
+            g = math.gcd(g, a)
+        if g > 1:
+            den //= g
+            const //= g
+            coefs = {v: a // g for v, a in coefs.items()}
+        f = (const, coefs, den)
+        flo = Fraction(const + sum(a for a in coefs.values() if a < 0), den)
+        fhi = Fraction(const + sum(a for a in coefs.values() if a > 0), den)
+        return f, max(lo, flo), min(hi, fhi), float(mag * den)
+
+    def _act(self, op: _Act, f: Form, lo: Fraction, hi: Fraction) -> tuple[Form, Fraction, Fraction]:
+        p = self.p
+        c, coefs, den = f
+        if op.kind == "step":
+            # [z > thr] with z = (c + sum)/den  <=>  sum >= floor(thr*den - c) + 1 (strict) or ceil(...)
+            x = op.thr * den - c
+            t = math.floor(x) + 1 if op.strict else math.ceil(x)
+            lit = p.threshold(coefs, t)
+            lf = _lit_form(lit)
+            return lf, Fraction(1 if lit == TRUE else 0), Fraction(0 if lit == FALSE else 1)
+        # relu
+        if hi <= 0:
+            return (0, {}, 1), Fraction(0), Fraction(0)
+        if lo >= 0:
+            return f, lo, hi
+        zlo = math.ceil(lo * den)   # integer bounds of z' = c + sum(coefs * v) = den * z
+        hi_i = math.floor(hi * den)
+        if hi_i <= UNARY_LIMIT:
+            const, acc = 0, {}
+            for t in range(1, hi_i + 1):
+                lit = p.threshold(coefs, t - c)
+                lc, lcs, _ = _lit_form(lit)
+                const += lc
+                for v, a in lcs.items():
+                    acc[v] = acc.get(v, 0) + a
+            acc = {v: a for v, a in acc.items() if a}
+            return (const, acc, den), Fraction(0), hi
+        # binary: r' = sum 2^k b_k, indicator a
+        self.binary_relus += 1
+        m = hi_i.bit_length()
+        bits = [p.new_var() for _ in range(m)]
+        a = p.new_var()
+        z_sim = p.form_sim(f)
+        r_sim = np.maximum(z_sim, 0)
+        for k, bv in enumerate(bits):
+            p.sim[bv] = ((r_sim >> k) & 1).astype(bool)
+        p.sim[a] = z_sim > 0
+        r = {bv: 1 << k for k, bv in enumerate(bits)}
+        # r' - z' >= 0
+        e = dict(r)
+        for v, w in coefs.items():
+            e[v] = e.get(v, 0) - w
+        p.pb_geq(e, c)
+        # z' - r' + lo'*a >= lo'
+        e = dict(coefs)
+        for v, w in r.items():
+            e[v] = e.get(v, 0) - w
+        e[a] = e.get(a, 0) + zlo
+        p.pb_geq(e, zlo - c)
+        # hi'*a - r' >= 0
+        e = {v: -w for v, w in r.items()}
+        e[a] = hi_i
+        p.pb_geq(e, 0)
+        return (0, r, den), Fraction(0), hi
+
