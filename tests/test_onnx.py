@@ -90,5 +90,6 @@ def test_cli_export_dtypes(tmp_path, capsys):
     out = tmp_path / "bf16.onnx"
     code = main(["export", str(spec), "-o", str(out), "--dtype", "bfloat16"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code != 0 and len(err) == 1 and err[0].startswith("threshnet: error: cannot export a bfloat16 network")
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"threshnet: error: {spec}: cannot export a bfloat16 network")
     assert not out.exists()

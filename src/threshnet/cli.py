@@ -469,10 +469,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_onnx
+    from .export import ONNX_DTYPES, export_onnx
 
     _check_target(args.output)
     spec = _spec(args)
+    if args.dtype not in ONNX_DTYPES.values():
+        raise CliError(f"{spec.filename}: cannot export a {args.dtype} network to ONNX (onnxruntime has no "
+                       f"CPU kernels for it); use --dtype {' or '.join(ONNX_DTYPES.values())}")
     if args.activation == "relu" and not args.output_step:
         args.no_output_step = True
     net = _compile(args, spec)
