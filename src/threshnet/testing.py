@@ -47,7 +47,7 @@ from .compiler.spec import (
 
 __all__ = [
     "CONFIGS", "NetlistCase", "SpecCase", "Tree", "assert_equivalent", "assert_compiles_everywhere",
-    "fuzz_rows", "inputs_for", "netlist_cases", "netlist_specs", "spec_cases", "spec_texts", "specs", "xor_spec_texts",
+    "fuzz_rows", "inputs_for", "netlist_cases", "netlist_specs", "prover_available", "spec_cases", "spec_texts", "specs", "xor_spec_texts",
     "xor_specs",
 ]
 
