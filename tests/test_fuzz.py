@@ -28,8 +28,9 @@ import traceback
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 import threshnet
 from threshnet.frontends import read_text
@@ -95,15 +96,72 @@ def test_netlists_compile_everywhere(case, fmt):
     check_netlist(case, fmt)
 
 
+def test_xor_strategy_reaches_every_feature():
+    """Over a fixed sample, the XOR strategy draws what made the issue-7 crash: re-associated XORs,
+    a gate reused inside a wider XOR, majorities, negations, inferred inputs, declared outputs."""
+    import re
+
+    seen: set[str] = set()
+
+    @settings(max_examples=80, derandomize=True, database=None)
+    @given(xor_spec_texts(max_inputs=6, max_gates=24))
+    def collect(text):
+        xor_sets: dict[frozenset, set[str]] = {}
+        for line in text.splitlines():
+            if line.startswith("output "):
+                seen.add("declared-out")
+                continue
+            target, rhs = line.split(" = ", 1)
+            if re.search(r"\w+ & \S+ \| \S+ & ", rhs) or re.search(r"\) & \(.*\) & \(", rhs):
+                seen.add("majority")
+            if "~" in rhs:
+                seen.add("not")
+            if re.search(r"\^ \(", rhs):
+                seen.add("xor-right-grouped")
+            if re.fullmatch(r"[~\w ^()]+", rhs) and rhs.count("^") >= 1:
+                ops = frozenset(re.findall(r"~?\w+", rhs))
+                xor_sets.setdefault(ops, set()).add(rhs.replace("(", "").replace(")", ""))
+        if any(len(forms) > 1 for forms in xor_sets.values()):
+            seen.add("same-xor-two-orders")
+        spec = threshnet.parse(text)
+        assigned = {a.target for a in spec.assignments}
+        if any(i.startswith("g") for i in spec.inputs):
+            seen.add("inferred-input")
+        reads: dict[str, int] = {}
+        for a in spec.assignments:
+            for n in {n.id for n in threshnet.compiler.spec.names_read(a.expr)}:
+                reads[n] = reads.get(n, 0) + 1
+        if any(reads.get(t, 0) >= 2 for t in assigned):
+            seen.add("reconvergence")
+
+    collect()
+    want = {"majority", "not", "xor-right-grouped", "same-xor-two-orders", "inferred-input", "reconvergence",
+            "declared-out"}
+    assert want <= seen, want - seen
+
+
 # -- the long run: `make fuzz` -----------------------------------------------------------------------
 
 
 def _properties(max_gates: int):
-    """(name, property) pairs for the long run, each a Hypothesis test without settings."""
-    yield "xor-specs", given(xor_spec_texts(max_inputs=8, max_gates=40))(check_spec_text)
-    yield "xor-specs-wide", given(xor_spec_texts(max_inputs=14, max_gates=80))(check_spec_text)
-    yield "netlists", given(netlist_cases(min_gates=100, max_gates=max_gates),
-                            st.sampled_from(["blif", "aag"]))(check_netlist)
+    """(name, strategies, property) triples for the long run."""
+    return [
+        ("xor-specs", (xor_spec_texts(max_inputs=8, max_gates=40),), check_spec_text),
+        ("xor-specs-wide", (xor_spec_texts(max_inputs=14, max_gates=80),), check_spec_text),
+        ("netlists", (netlist_cases(min_gates=100, max_gates=max_gates), st.sampled_from(["blif", "aag"])),
+         check_netlist),
+    ]
+
+
+def _fresh(prop, arity: int):
+    if arity == 1:
+        def one(a):
+            prop(a)
+        return one
+
+    def two(a, b):
+        prop(a, b)
+    return two
 
 
 def fuzz(seconds: float, *, max_gates: int = 5000, batch: int = 20) -> int:
@@ -120,13 +178,17 @@ def fuzz(seconds: float, *, max_gates: int = 5000, batch: int = 20) -> int:
     props = list(_properties(max_gates))
     rounds = 0
     while time.monotonic() < end:
-        name, prop = props[rounds % len(props)]
+        name, strategies, prop = props[rounds % len(props)]
         rounds += 1
         n = 1 if name == "netlists" else batch
+        fresh = _fresh(prop, len(strategies))  # a new function each round: settings bind to it
         run = settings(max_examples=n, deadline=None, database=None, derandomize=False, print_blob=True,
-                       suppress_health_check=list(HealthCheck))(prop)
+                       phases=[Phase.generate, Phase.shrink],
+                       suppress_health_check=list(HealthCheck))(given(*strategies)(fresh))
         try:
             run()
+        except InvalidArgument:
+            raise
         except Exception:  # noqa: BLE001 - a found bug: report it and keep fuzzing
             failures += 1
             print(f"FOUND ({name}):", flush=True)
