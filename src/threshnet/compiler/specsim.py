@@ -20,8 +20,10 @@ commutative operands are sorted).  Nothing else is folded.
 Speed.  Nodes are grouped by (level, operator) where a node's level is one
 more than its deepest operand; each group is one numpy gather, XOR with the
 negation masks and one bitwise reduction, so Python overhead is paid per
-group.  Rows are processed in chunks whose size keeps the value table near
-``TABLE_BYTES``.  Everything is iterative: 100,000-deep ``~`` chains and
+group.  A signal's row in the value table is reused once the last group
+that reads it has gathered it (every group copies its operands before it
+writes), so the table holds only live signals; rows are processed in chunks
+whose size keeps that table near ``TABLE_BYTES``.  Everything is iterative: 100,000-deep ``~`` chains and
 100,000-operand expressions are fine.
 """
 
@@ -36,7 +38,7 @@ from .spec import AND, OR, XOR, BinOp, Const, Name, Not, Spec, assignment_order
 #: Target size of the (signals x words) value table per chunk of rows.
 TABLE_BYTES = 32 << 20
 #: Most words (64 rows each) simulated in one chunk.
-MAX_CHUNK_WORDS = 256
+MAX_CHUNK_WORDS = 1024
 _ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 _ZERO = np.uint64(0)
 _REDUCE = {AND: np.bitwise_and, OR: np.bitwise_or, XOR: np.bitwise_xor}
@@ -112,13 +114,44 @@ class SpecSim:
                 vals.append(lit)
             env[a.target] = vals.pop()
         self.n_signals = n_rows
-        self.outputs: tuple[Lit, ...] = tuple(env[o] for o in spec.outputs)
+        outputs = tuple(env[o] for o in spec.outputs)
+        ordered = sorted(members.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+        # Slots: a signal's row is reused once the last group reading it has gathered its operands
+        # (every group copies its operands before writing), so the table holds only live signals.
+        last_use: dict[int, int] = {}
+        for gi, (_, ms) in enumerate(ordered):
+            for m in ms:
+                last_use[m[1]] = gi
+                last_use[m[2]] = gi
+        for r, _ in outputs:
+            last_use[r] = len(ordered)  # outputs live to the end
+        fixed = 1 + self.n_inputs  # the constant and the inputs keep their rows
+        slot = list(range(fixed)) + [-1] * (n_rows - fixed)
+        free: list[int] = []
+        n_slots = fixed
         self.groups: list[_Group] = []
-        for (_, op), ms in sorted(members.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-            arr = np.array([m[:3] for m in ms], dtype=np.int64)
+        for gi, ((_, op), ms) in enumerate(ordered):
+            src = np.array([(slot[m[1]], slot[m[2]]) for m in ms], dtype=np.int64).reshape(len(ms), 2)
+            for m in ms:
+                for r in (m[1], m[2]):
+                    if r >= fixed and last_use.get(r) == gi and slot[r] >= 0:
+                        free.append(slot[r])
+                        slot[r] = -2 - slot[r]  # freed (kept distinct from "not yet placed")
+            out = []
+            for m in ms:
+                if free:
+                    slot[m[0]] = free.pop()
+                else:
+                    slot[m[0]] = n_slots
+                    n_slots += 1
+                out.append(slot[m[0]])
+                if m[0] not in last_use:  # read by nobody: its row is free again after this group
+                    free.append(slot[m[0]])
             neg = np.array([m[3:] for m in ms], dtype=bool).reshape(len(ms), 2, 1)
-            self.groups.append(_Group(op, arr[:, 0], arr[:, 1:], np.where(neg, _ALL, _ZERO)))
-        self.chunk_words = int(max(1, min(MAX_CHUNK_WORDS, TABLE_BYTES // (8 * self.n_signals))))
+            self.groups.append(_Group(op, np.array(out, dtype=np.int64), src, np.where(neg, _ALL, _ZERO)))
+        self.outputs: tuple[Lit, ...] = tuple((slot[r], neg) for r, neg in outputs)
+        self.n_slots = n_slots
+        self.chunk_words = int(max(1, min(MAX_CHUNK_WORDS, TABLE_BYTES // (8 * n_slots))))
 
     def run_words(self, words: np.ndarray) -> np.ndarray:
         """``(n_inputs, n_words)`` uint64 to ``(n_outputs, n_words)`` uint64."""
@@ -130,7 +163,7 @@ class SpecSim:
 
     def _run(self, words: np.ndarray) -> np.ndarray:
         n_words = words.shape[1]
-        val = np.empty((self.n_signals, n_words), dtype=np.uint64)
+        val = np.empty((self.n_slots, n_words), dtype=np.uint64)
         val[0] = _ZERO
         val[1:1 + self.n_inputs] = words
         for grp in self.groups:
