@@ -104,6 +104,7 @@ def test_specsim_shares_a_node_object_read_twice():
     assert (sim.run(ALL16[:4, :2]) == 0).all()
 
 
+@pytest.mark.slow
 def test_specsim_deep_chains_need_no_recursion():
     limit = sys.getrecursionlimit()
     e = Name("a")

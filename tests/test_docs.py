@@ -360,6 +360,7 @@ def test_docs_show_commands():
             assert page.commands, f"{rel(page.doc)} shows no threshnet command"
 
 
+@pytest.mark.slow  # about 50 subprocesses, each importing torch
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[c.id for c in COMMANDS])
 def test_documented_command(cmd: Command, runner: Runner):
     if cmd.missing_extra:
@@ -436,6 +437,7 @@ def test_shown_repository_files_are_current(doc, line, path, body):
 WRITTEN_CATS = [(p.doc, line, path, body) for p in PAGES for line, path, body in p.written_cats]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc,line,path,body", WRITTEN_CATS,
                          ids=[f"{rel(d)}:{n} cat {p}" for d, n, p, _ in WRITTEN_CATS])
 def test_shown_written_files_are_current(doc, line, path, body, runner: Runner):
@@ -459,6 +461,7 @@ def pytest_example() -> str:
     return block.group(1)
 
 
+@pytest.mark.slow
 def test_pytest_example_in_testing_md_passes(tmp_path):
     code = pytest_example()
     n_tests = len(re.findall(r"^def test_", code, re.M))
