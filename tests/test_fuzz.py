@@ -26,7 +26,6 @@ import sys
 import time
 import traceback
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
