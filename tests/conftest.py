@@ -54,6 +54,7 @@ SLOW_TESTS = (
     "tests/test_cli.py::test_errors_never_traceback",
     "tests/test_cli.py::test_check_exit_codes",
     "tests/test_prove.py::test_deep_spec",
+    "tests/test_prove.py::test_random_networks_agree_with_exhaustive_check",
     "tests/test_prove.py::test_c6288_node_by_node_and_timeout",
     "tests/test_verilog.py::test_epfl_verilog_matches_aig",
     "tests/test_layouts.py::test_onnx_matches_torch",

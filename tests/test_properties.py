@@ -185,6 +185,7 @@ def _network_digest() -> str:
     return f"{len(texts)} {h.hexdigest()}"
 
 
+@pytest.mark.slow  # runs subprocesses under several hash seeds
 def test_compile_is_deterministic_across_hash_seeds():
     """String hashing differs between processes; the networks must not."""
     code = "import sys; sys.path.insert(0, sys.argv[1]); import test_properties as t; print(t._network_digest())"
