@@ -1,10 +1,15 @@
 # Quick start: `make demo`, then `make test`. Both create .venv when it is missing.
+# `make test-fast` leaves out tests marked slow (everyday loop); `make fuzz FUZZ_SECONDS=600`
+# runs the differential fuzzer of tests/test_fuzz.py for that long.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.threshnet-installed
+FUZZ_SECONDS ?= 300
+# The suite runs the derandomized "ci" Hypothesis profile (tests/conftest.py) unless told otherwise.
+export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: demo test bench install clean
+.PHONY: demo test test-fast fuzz bench install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +25,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+fuzz: $(STAMP)
+	$(BIN)/python tests/test_fuzz.py --seconds $(FUZZ_SECONDS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -41,6 +41,35 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
+#: Tests in files of their own owners that take more than a few seconds on 2 cores; `make test-fast`
+#: (``-m "not slow"``) leaves them out.  Node ids, or prefixes of parametrized ones.
+SLOW_TESTS = (
+    "tests/test_scale.py::test_100k_line_spec_in_shuffled_order",
+    "tests/test_scale.py::test_nested_mixed_operators_50k_deep",
+    "tests/test_scale.py::test_nested_nots_50k_deep",
+    "tests/test_netlists.py::test_generated_200k_gate_circuit",
+    "tests/test_netlists.py::test_circuit_compiles_and_checks",
+    "tests/test_cli.py::test_saved_network_loads_with_torch_alone",
+    "tests/test_cli.py::test_eval_and_stdin",
+    "tests/test_cli.py::test_check_prove_refutes_notebook_adder",
+    "tests/test_cli.py::test_errors_never_traceback",
+    "tests/test_cli.py::test_check_exit_codes",
+    "tests/test_prove.py::test_deep_spec",
+    "tests/test_prove.py::test_random_networks_agree_with_exhaustive_check",
+    "tests/test_prove.py::test_c6288_node_by_node_and_timeout",
+    "tests/test_verilog.py::test_epfl_verilog_matches_aig",
+    "tests/test_layouts.py::test_onnx_matches_torch",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        if item.nodeid.startswith(SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
+
+
 def notebook_adder() -> torch.nn.Module:
     """The lecture notebook's ``AdderNN`` with its hand-set weights, from examples/notebook_adder.py."""
     path = Path(__file__).resolve().parent.parent / "examples" / "notebook_adder.py"

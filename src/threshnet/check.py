@@ -1,4 +1,11 @@
-"""Checking any ``nn.Module`` against a spec, with the reference evaluator as oracle."""
+"""Checking any ``nn.Module`` against a spec, with an oracle that reads only the spec.
+
+The oracle is the reference evaluator (``compiler.evaluate``) for specs of at
+most ``SIM_ABOVE`` assignments and the bit-parallel spec simulator
+(``compiler.specsim``) above that.  Both read the ``Spec``'s own assignments
+and expression trees, never a graph built by the compiler, so a bug in
+lowering, mapping or layering shows up as a mismatch at any size.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +25,14 @@ EXHAUSTIVE_LIMIT = 20
 CHUNK = 1 << 16
 #: Rows per forward pass; keeps the sparse layout's gathered operands small.
 MODULE_BATCH = 4096
-#: Specs with more assignments than this are simulated bit-parallel
-#: (``compiler.bitsim``) instead of by the plain evaluator.
-BITSIM_ABOVE = 2000
+#: Specs with more assignments than this are simulated bit-parallel from the
+#: spec itself (``compiler.specsim``) instead of by the plain evaluator.
+SIM_ABOVE = 2000
+BITSIM_ABOVE = SIM_ABOVE  # the former name
 #: Rows per chunk are capped so that a chunk holds at most this many cells (wide specs).
 CHUNK_CELLS = 1 << 25
+#: Wider specs get one-hot and one-cold rows for this many evenly spread inputs, not all.
+CORNER_INPUTS = 1024
 #: Random rows are generated in one call up to this many cells, else in blocks.
 RANDOM_CELLS = 1 << 27
 
@@ -68,7 +78,7 @@ def _rows_sampled(n: int, samples: int, seed: int) -> "_Sampled":
 
 
 class _Sampled:
-    """All-zeros, all-ones, every one-hot and one-cold row, then ``samples`` random rows, made chunk by chunk.
+    """All-zeros, all-ones, one-hot and one-cold rows (every input up to ``CORNER_INPUTS``), then ``samples`` random rows, made chunk by chunk.
 
     Rows are built only when sliced, so 100,000 inputs do not need the
     (2n + 2) x n corner block in memory at once.  The random rows come from
@@ -78,7 +88,12 @@ class _Sampled:
 
     def __init__(self, n: int, samples: int, seed: int) -> None:
         self.n, self.samples, self.seed = n, max(0, samples), seed
-        self.corners = 2 + 2 * n if n else 1
+        # One-hot and one-cold rows for every input up to CORNER_INPUTS inputs; beyond,
+        # for CORNER_INPUTS evenly spread inputs (first and last included), so the
+        # corner block stays O(n) rows-times-width instead of O(n^2).
+        self.hot = (np.arange(n) if n <= CORNER_INPUTS else
+                    np.unique(np.linspace(0, n - 1, CORNER_INPUTS).round().astype(np.int64)))
+        self.corners = 2 + 2 * len(self.hot) if n else 1
         self.block = max(1, RANDOM_CELLS // max(n, 1))
         self.whole = None
         if n and self.samples * n <= RANDOM_CELLS:
@@ -98,11 +113,12 @@ class _Sampled:
             idx = np.arange(a, b)
             rows = np.zeros((b - a, n), np.uint8)
             rows[idx == 1] = 1
-            hot = (idx >= 2) & (idx < 2 + n)
-            rows[np.nonzero(hot)[0], idx[hot] - 2] = 1
-            cold = idx >= 2 + n
+            k = len(self.hot)
+            hot = (idx >= 2) & (idx < 2 + k)
+            rows[np.nonzero(hot)[0], self.hot[idx[hot] - 2]] = 1
+            cold = idx >= 2 + k
             rows[cold] = 1
-            rows[np.nonzero(cold)[0], idx[cold] - 2 - n] = 0
+            rows[np.nonzero(cold)[0], self.hot[idx[cold] - 2 - k]] = 0
             parts.append(rows)
         a, b = max(start, self.corners) - self.corners, stop - self.corners
         if a < b:
@@ -125,7 +141,8 @@ def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *,
 
     Exhaustive for at most ``EXHAUSTIVE_LIMIT`` inputs (in chunks), otherwise
     ``samples`` random rows plus all-zeros, all-ones and every one-hot and
-    one-cold row; ``exhaustive=False`` samples even small specs.  Any output
+    one-cold row (for ``CORNER_INPUTS`` evenly spread inputs when there are
+    more); ``exhaustive=False`` samples even small specs.  Any output
     that is not exactly the expected 0.0/1.0 fails.
     """
     spec = as_spec(spec)
@@ -141,11 +158,10 @@ def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *,
     tried = 0
     stop = total if exhaustive else len(sampled)
     oracle = lambda rows: evaluate_batch(spec, rows)  # noqa: E731
-    if len(spec.assignments) > BITSIM_ABOVE:
-        from .compiler.bitsim import BitSim
-        from .compiler.lower import lower
+    if len(spec.assignments) > SIM_ABOVE:
+        from .compiler.specsim import SpecSim
 
-        oracle = BitSim(lower(spec)).run
+        oracle = SpecSim(spec).run
     chunk = max(1, min(CHUNK, CHUNK_CELLS // max(n, 1)))
     for start in range(0, stop, chunk):
         end = min(stop, start + chunk)

@@ -12,11 +12,22 @@ Random specs are drawn as a structure, rendered to spec text in varied styles
 extra parentheses, line breaks inside parentheses, ``~`` or ``!``) and parsed
 with :func:`threshnet.parse`, so a drawn ``Spec`` is exactly what a user with
 that text would get.  This module needs Hypothesis (the ``test`` extra).
+
+For differential fuzzing (``tests/test_fuzz.py``, ``make fuzz``) there are
+two more families: :func:`xor_specs` (small XOR-heavy specs with shared
+structure: the same XOR written in different association orders, majorities,
+reconvergent fan-out, negated operands) and :func:`netlist_cases` (random
+multi-output gate netlists, written as BLIF and ASCII AIGER text by this
+module's own writers and read back with ``threshnet.frontends.read_text``).
+:func:`assert_compiles_everywhere` compiles a spec in every layout,
+activation and mapping setting (:data:`CONFIGS`) and compares each network
+with the reference evaluator.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import string
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -35,7 +46,9 @@ from .compiler.spec import (
 )
 
 __all__ = [
-    "SpecCase", "Tree", "assert_equivalent", "inputs_for", "spec_cases", "spec_texts", "specs",
+    "CONFIGS", "NetlistCase", "SpecCase", "Tree", "assert_equivalent", "assert_compiles_everywhere",
+    "fuzz_rows", "inputs_for", "netlist_cases", "netlist_specs", "prover_available", "spec_cases", "spec_texts", "specs", "xor_spec_texts",
+    "xor_specs",
 ]
 
 #: A drawn expression: ``("const", 0|1)``, ``("name", id)``, ``("not", t)`` or ``(op, left, right)``
@@ -407,3 +420,324 @@ def assert_equivalent(module: nn.Module, spec: Spec | str, *, method: str = "aut
     if not report.ok:
         raise AssertionError(f"module does not compute spec {spec.filename}: {report}")
     return report
+
+
+# --- differential fuzzing: XOR-heavy specs, random netlists, every compile setting --------------------
+
+#: Every compile setting the fuzzer tries: (layout, activation, output_step, optimize).
+CONFIGS: tuple[tuple[str, str, bool, bool], ...] = tuple(
+    (layout, act, out_step, optimize)
+    for layout in ("mlp", "sparse")
+    for act, out_step in (("relu", True), ("step", True), ("relu", False))
+    for optimize in (True, False)
+)
+
+#: Gate kinds of the XOR-heavy strategies, most XOR-like first (shrinking prefers them).
+_XOR_KINDS = ("xor", "xor3", "again", "maj", "and", "or", "xor_in", "not")
+
+
+def _lit(draw: Any, sigs: Sequence[str]) -> str:
+    """A signal, usually a recent one (reconvergence), sometimes negated."""
+    name = sigs[-1 - draw(st.integers(0, len(sigs) - 1))]
+    return ("~" + name) if draw(st.integers(0, 4)) == 0 else name
+
+
+def _assoc(draw: Any, ops: Sequence[str]) -> str:
+    """``ops`` joined by ``^`` in a drawn association order (left chain, right chain or grouped)."""
+    ops = list(ops)
+    while len(ops) > 1:
+        i = draw(st.integers(0, len(ops) - 2))
+        ops[i:i + 2] = [f"({ops[i]} ^ {ops[i + 1]})"]
+    return ops[0]
+
+
+@st.composite
+def xor_spec_texts(draw: Any, max_inputs: int = 6, max_gates: int = 24) -> str:
+    """Spec text rich in XOR, majority and reconvergence, with the same XOR written several ways.
+
+    One assignment per drawn gate, ``g<k> = ...``, reading inputs ``x<i>`` and
+    earlier gates; kinds: 2- and 3-input XOR in a drawn association order,
+    ``again`` (an earlier XOR's operands in another order and grouping,
+    sometimes with one operand replaced by the gate that already XORs two of
+    them, as in ``A = t ^ z; B = x ^ z ^ y``), majority (``a & b | a & c |
+    b & c`` in a drawn form), AND, OR, an XOR inside a larger expression, and
+    NOT.  A name may be read before any assignment (an inferred input).  The
+    outputs are the gates nobody reads, plus drawn others when declared.
+    """
+    n_in = draw(st.integers(1, max_inputs))
+    sigs = [f"x{i}" for i in range(n_in)]
+    n_gates = draw(st.integers(1, max_gates))
+    xors: list[tuple[str, list[str]]] = []  # (gate, operands) of each XOR drawn so far
+    lines: list[str] = []
+    for k in range(n_gates):
+        g = f"g{k}"
+        kind = draw(st.sampled_from(_XOR_KINDS))
+        if kind == "again" and not xors:
+            kind = "xor3"
+        if kind in ("xor", "xor3"):
+            ops = [_lit(draw, sigs) for _ in range(2 if kind == "xor" else 3)]
+            expr = _assoc(draw, ops)
+            xors.append((g, ops))
+        elif kind == "again":
+            gate, ops = xors[draw(st.integers(0, len(xors) - 1))]
+            ops = list(draw(st.permutations(ops)))
+            if draw(st.booleans()):
+                ops.append(_lit(draw, sigs))
+            # Reuse a gate that already XORs two of the operands, when there is one.
+            for other, o2 in xors:
+                if len(o2) == 2 and len(ops) > 2 and set(o2) <= set(ops) and draw(st.booleans()):
+                    ops = [other] + [o for o in ops if o not in o2]
+                    break
+            expr = _assoc(draw, ops)
+            xors.append((g, ops))
+        elif kind == "maj":
+            a, b, c = (_lit(draw, sigs) for _ in range(3))
+            form = draw(st.sampled_from(("{0} & {1} | {0} & {2} | {1} & {2}", "{0} & {1} | {2} & ({0} | {1})",
+                                         "({0} | {1}) & ({0} | {2}) & ({1} | {2})", "{0} & ({1} | {2}) | {1} & {2}")))
+            expr = form.format(a, b, c)
+        elif kind in ("and", "or"):
+            expr = f"{_lit(draw, sigs)} {'&' if kind == 'and' else '|'} {_lit(draw, sigs)}"
+        elif kind == "xor_in":
+            expr = f"({_assoc(draw, [_lit(draw, sigs), _lit(draw, sigs)])}) {draw(st.sampled_from('&|'))} " \
+                   f"{_lit(draw, sigs)}"
+        else:
+            expr = "~" + sigs[-1 - draw(st.integers(0, len(sigs) - 1))]
+        if draw(st.integers(0, 15)) == 0:  # read a name never assigned: an inferred input
+            expr = f"({expr}) ^ g{n_gates + draw(st.integers(0, 2))}"
+        lines.append(f"{g} = {expr}")
+        sigs.append(g)
+    if draw(st.booleans()):
+        lines = list(draw(st.permutations(lines)))
+    if draw(st.integers(0, 3)) == 0:
+        assigned = [line.split(" = ")[0] for line in lines]
+        read = {m for line in lines for m in _NAME_RE.findall(line.split(" = ", 1)[1])}
+        sinks = [a for a in assigned if a not in read]
+        extra = draw(st.lists(st.sampled_from(assigned), max_size=3, unique=True))
+        outs = sinks + [e for e in extra if e not in sinks]
+        lines.insert(0, "output " + ", ".join(outs))
+    return "\n".join(lines) + "\n"
+
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def xor_specs(max_inputs: int = 6, max_gates: int = 24) -> st.SearchStrategy[Spec]:
+    """``Spec`` objects parsed from :func:`xor_spec_texts`."""
+    return xor_spec_texts(max_inputs, max_gates).map(parse)
+
+
+#: Gate kinds of :class:`NetlistCase` and their fan-in.
+NETLIST_KINDS = {"and": 2, "or": 2, "xor": 2, "xor3": 3, "maj": 3}
+
+
+@dataclass(frozen=True)
+class NetlistCase:
+    """A random combinational netlist, with its own writers and evaluator (no threshnet code).
+
+    Signals: inputs ``0..n_inputs-1``, then gate ``k`` is signal
+    ``n_inputs + k``; a literal is ``(signal, negated)``.  ``outputs`` are
+    literals, one per output port ``o<k>``.
+    """
+
+    n_inputs: int
+    gates: tuple[tuple[str, tuple[tuple[int, bool], ...]], ...]
+    outputs: tuple[tuple[int, bool], ...]
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(f"x{i}" for i in range(self.n_inputs))
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(f"o{k}" for k in range(len(self.outputs)))
+
+    def _name(self, s: int) -> str:
+        return f"x{s}" if s < self.n_inputs else f"n{s - self.n_inputs}"
+
+    def evaluate_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``(n, n_inputs)`` 0/1 to ``(n, n_outputs)`` uint8, one numpy vector per signal."""
+        rows = np.asarray(rows, dtype=np.uint8)
+        val = [rows[:, i].astype(bool) for i in range(self.n_inputs)]
+        for kind, ops in self.gates:
+            v = [val[s] ^ neg for s, neg in ops]
+            if kind == "and":
+                out = v[0] & v[1]
+            elif kind == "or":
+                out = v[0] | v[1]
+            elif kind in ("xor", "xor3"):
+                out = v[0] ^ v[1]
+                for extra in v[2:]:
+                    out = out ^ extra
+            else:
+                out = (v[0] & v[1]) | (v[0] & v[2]) | (v[1] & v[2])
+            val.append(out)
+        if not self.outputs:
+            return np.zeros((len(rows), 0), np.uint8)
+        return np.stack([val[s] ^ neg for s, neg in self.outputs], axis=1).astype(np.uint8)
+
+    def blif(self) -> str:
+        """BLIF text: one ``.names`` cover per gate, and a buffer or inverter per output."""
+        out = [".model fuzz", ".inputs " + " ".join(self.input_names), ".outputs " + " ".join(self.output_names)]
+        rows_of = {
+            "and": ["11"], "or": ["1-", "-1"], "xor": ["10", "01"],
+            "xor3": ["100", "010", "001", "111"], "maj": ["11-", "1-1", "-11"],
+        }
+        for k, (kind, ops) in enumerate(self.gates):
+            out.append(".names " + " ".join(self._name(s) for s, _ in ops) + f" n{k}")
+            for cube in rows_of[kind]:
+                bits = "".join(c if c == "-" or not neg else "10"[int(c)] for c, (_, neg) in zip(cube, ops))
+                out.append(f"{bits} 1")
+        for name, (s, neg) in zip(self.output_names, self.outputs):
+            out += [f".names {self._name(s)} {name}", f"{0 if neg else 1} 1"]
+        out.append(".end")
+        return "\n".join(out) + "\n"
+
+    def aag(self) -> str:
+        """ASCII AIGER text: each gate as AND gates with inverted edges, ports named by symbols."""
+        lit = [2 * (i + 1) for i in range(self.n_inputs)]
+        ands: list[tuple[int, int, int]] = []
+        next_var = self.n_inputs + 1
+
+        def and2(a: int, b: int) -> int:
+            nonlocal next_var
+            ands.append((2 * next_var, a, b))
+            next_var += 1
+            return ands[-1][0]
+
+        def or2(a: int, b: int) -> int:
+            return and2(a ^ 1, b ^ 1) ^ 1
+
+        def xor2(a: int, b: int) -> int:
+            return or2(and2(a, b ^ 1), and2(a ^ 1, b))
+
+        for kind, ops in self.gates:
+            v = [lit[s] ^ int(neg) for s, neg in ops]
+            if kind == "and":
+                r = and2(v[0], v[1])
+            elif kind == "or":
+                r = or2(v[0], v[1])
+            elif kind == "xor":
+                r = xor2(v[0], v[1])
+            elif kind == "xor3":
+                r = xor2(xor2(v[0], v[1]), v[2])
+            else:
+                r = or2(and2(v[0], v[1]), and2(v[2], or2(v[0], v[1])))
+            lit.append(r)
+        outs = [lit[s] ^ int(neg) for s, neg in self.outputs]
+        lines = [f"aag {next_var - 1} {self.n_inputs} 0 {len(outs)} {len(ands)}"]
+        lines += [str(2 * (i + 1)) for i in range(self.n_inputs)]
+        lines += [str(o) for o in outs]
+        lines += [f"{a} {b} {c}" for a, b, c in ands]
+        lines += [f"i{i} {n}" for i, n in enumerate(self.input_names)]
+        lines += [f"o{k} {n}" for k, n in enumerate(self.output_names)]
+        return "\n".join(lines) + "\n"
+
+
+@st.composite
+def netlist_cases(draw: Any, min_gates: int = 100, max_gates: int = 5000, min_inputs: int = 4,
+                  max_inputs: int = 40, max_outputs: int = 64) -> NetlistCase:
+    """Random multi-output netlists rich in XOR, majority and reconvergence.
+
+    Sizes and the gate mix are drawn by Hypothesis; the gates themselves come
+    from a seeded RNG (thousands of gates would make shrinking slow and
+    unhelpful).  Operands are mostly recent signals (deep, reconvergent
+    logic) and sometimes any earlier one (long fan-out); a fifth are negated.
+    Outputs: drawn gates and the last gate, possibly negated, at most
+    ``max_outputs``; gates that reach no output are legal and must be dropped
+    by the compiler.
+    """
+    n_in = draw(st.integers(min_inputs, max_inputs))
+    n_gates = draw(st.integers(min_gates, max_gates))
+    weights = draw(st.lists(st.integers(1, 6), min_size=len(NETLIST_KINDS), max_size=len(NETLIST_KINDS)))
+    rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+    kinds = list(NETLIST_KINDS)
+    gates: list[tuple[str, tuple[tuple[int, bool], ...]]] = []
+    for k in range(n_gates):
+        kind = rng.choices(kinds, weights)[0]
+        n_sig = n_in + k
+        ops: list[tuple[int, bool]] = []
+        while len(ops) < NETLIST_KINDS[kind]:
+            s = n_sig - 1 - min(n_sig - 1, int(rng.expovariate(1 / 6))) if rng.random() < 0.8 \
+                else rng.randrange(n_sig)
+            if all(s != o for o, _ in ops) or n_sig < NETLIST_KINDS[kind]:
+                ops.append((s, rng.random() < 0.2))
+        gates.append((kind, tuple(ops)))
+    n_out = draw(st.integers(1, max_outputs))
+    outs = [(n_in + n_gates - 1, False)]
+    outs += [(n_in + rng.randrange(n_gates), rng.random() < 0.3) for _ in range(n_out - 1)]
+    return NetlistCase(n_in, tuple(gates), tuple(outs))
+
+
+def netlist_specs(fmt: str = "blif", **kwargs: Any) -> st.SearchStrategy[tuple[NetlistCase, Spec]]:
+    """(case, spec read back from the case's ``fmt`` text, ``"blif"`` or ``"aag"``)."""
+    from .frontends import read_text
+
+    def read_back(case: NetlistCase) -> tuple[NetlistCase, Spec]:
+        text = case.blif() if fmt == "blif" else case.aag()
+        return case, read_text(text, fmt, f"fuzz.{fmt}")
+
+    return netlist_cases(**kwargs).map(read_back)
+
+
+def fuzz_rows(n_inputs: int, *, exhaustive_up_to: int = 12, samples: int = 256, seed: int = 0) -> np.ndarray:
+    """Every row for at most ``exhaustive_up_to`` inputs, else corner rows and ``samples`` random ones."""
+    if n_inputs <= exhaustive_up_to:
+        idx = np.arange(1 << n_inputs, dtype=np.int64)
+        return ((idx[:, None] >> np.arange(n_inputs)[None, :]) & 1).astype(np.uint8)
+    rng = np.random.default_rng(seed)
+    corners = np.concatenate([np.zeros((1, n_inputs)), np.ones((1, n_inputs)), np.eye(n_inputs)])
+    return np.concatenate([corners, rng.integers(0, 2, size=(samples, n_inputs))]).astype(np.uint8)
+
+
+def _compile_kwargs() -> dict[str, Any]:
+    """``verify=True`` when this threshnet's ``compile`` takes it (IR verification after every stage)."""
+    import inspect
+
+    import threshnet
+
+    return {"verify": True} if "verify" in inspect.signature(threshnet.compile).parameters else {}
+
+
+def assert_compiles_everywhere(spec: Spec | str, rows: np.ndarray | None = None, *,
+                               expected: np.ndarray | None = None,
+                               configs: Sequence[tuple[str, str, bool, bool]] = CONFIGS) -> int:
+    """Compile ``spec`` in every setting of ``configs`` and compare each network with the evaluator.
+
+    ``rows`` defaults to :func:`fuzz_rows`; ``expected`` defaults to
+    ``threshnet.evaluate_batch(spec, rows)``.  IR verification is asked for
+    (``THRESHNET_VERIFY=1``, and ``verify=True`` where ``compile`` takes it).
+    Raises ``AssertionError`` naming the setting and the first differing row;
+    any other exception (a compiler crash) propagates.  Returns the number of
+    networks checked.
+    """
+    import os
+
+    import torch
+
+    import threshnet
+
+    os.environ["THRESHNET_VERIFY"] = "1"
+    spec = as_spec(spec)
+    rows = fuzz_rows(len(spec.inputs)) if rows is None else np.asarray(rows, dtype=np.uint8)
+    want = threshnet.evaluate_batch(spec, rows) if expected is None else expected
+    extra = _compile_kwargs()
+    x = torch.as_tensor(rows, dtype=torch.float32)
+    for layout, act, out_step, optimize in configs:
+        net = threshnet.compile(spec, act, output_step=out_step, layout=layout, optimize=optimize, **extra)
+        with torch.no_grad():
+            got = net(x).to(torch.float64).numpy()
+        bad = np.nonzero((got != want).any(axis=1))[0]
+        if bad.size:
+            i = int(bad[0])
+            raise AssertionError(
+                f"layout={layout} activation={act} output_step={out_step} optimize={optimize}: "
+                f"input {dict(zip(spec.inputs, rows[i].tolist()))} expected {want[i].tolist()} "
+                f"got {got[i].tolist()}\nspec:\n{_spec_text(spec)}")
+    return len(configs)
+
+
+def _spec_text(spec: Spec, limit: int = 4000) -> str:
+    from .compiler.spec import render
+
+    text = render(spec)
+    return text if len(text) <= limit else text[:limit] + "\n..."
