@@ -190,3 +190,20 @@ def test_half_adder_every_stage_sparse() -> None:
             c1 = linear(+1*s2 + 0)
             c0 = linear(+1*s0 -1*s1 + 0)
         """)
+
+
+def test_cli_dump_ir_writes_every_stage(tmp_path):
+    """``threshnet compile --dump-ir DIR`` writes the same text as ``ir.dump_all``."""
+    from threshnet.cli import main
+    from threshnet.compiler.compiling import compile_stages
+    from threshnet.compiler.ir import dump_all
+
+    src = Path(__file__).resolve().parent.parent / "examples" / "half_adder.bool"
+    assert main(["compile", "-q", str(src), "--dump-ir", str(tmp_path / "ir")]) == 0
+    files = sorted(p.name for p in (tmp_path / "ir").iterdir())
+    assert files == ["01-spec.txt", "02-boolean.txt", "03-mapped.txt", "04-threshold.txt", "05-layered.txt",
+                     "06-dense.txt"]
+    import threshnet
+
+    want = list(dump_all(compile_stages(threshnet.read(src))).values())
+    assert [(tmp_path / "ir" / f).read_text() for f in files] == want
