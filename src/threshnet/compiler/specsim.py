@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bitsim import pack_rows, unpack_rows  # the word packing only; bitsim's simulator is not used
 from .spec import AND, OR, XOR, BinOp, Const, Name, Not, Spec, assignment_order
 
 #: Target size of the (signals x words) value table per chunk of rows.
@@ -186,22 +187,3 @@ class SpecSim:
         if n == 0:
             return np.zeros((0, len(self.outputs)), dtype=np.uint8)
         return unpack_rows(self.run_words(pack_rows(rows.astype(np.uint8))), n)
-
-
-def pack_rows(rows: np.ndarray) -> np.ndarray:
-    """``(n_rows, n_cols)`` 0/1 to ``(n_cols, ceil(n_rows / 64))`` uint64; row r is bit r % 64."""
-    n, cols = rows.shape
-    n_words = max(1, (n + 63) // 64)
-    padded = np.zeros((n_words * 64, cols), dtype=np.uint8)
-    padded[:n] = rows
-    bits = np.packbits(padded.T.reshape(cols, n_words, 64), axis=2, bitorder="little")  # (cols, w, 8)
-    flat = np.ascontiguousarray(bits.reshape(cols, n_words * 8))
-    return flat.view("<u8").reshape(cols, n_words).astype(np.uint64)
-
-
-def unpack_rows(words: np.ndarray, n: int) -> np.ndarray:
-    """Inverse of :func:`pack_rows`: ``(n_cols, n_words)`` uint64 to ``(n, n_cols)`` uint8."""
-    cols, n_words = words.shape
-    b = np.ascontiguousarray(words.astype("<u8")).view(np.uint8).reshape(cols, n_words * 8)
-    bits = np.unpackbits(b, axis=1, bitorder="little")[:, :n]
-    return bits.T.copy()
