@@ -6,6 +6,9 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.threshnet-installed
 FUZZ_SECONDS ?= 300
+# Test processes (pytest-xdist); each test file runs in one worker. TEST_WORKERS=0 runs in-process.
+TEST_WORKERS ?= 2
+PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 # The suite runs the derandomized "ci" Hypothesis profile (tests/conftest.py) unless told otherwise.
 export HYPOTHESIS_PROFILE ?= ci
 
@@ -24,10 +27,10 @@ demo: $(STAMP)
 	$(BIN)/threshnet table examples/half_adder.bool
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 fuzz: $(STAMP)
 	$(BIN)/python tests/test_fuzz.py --seconds $(FUZZ_SECONDS)
