@@ -59,6 +59,12 @@ SLOW_TESTS = (
     "tests/test_prove.py::test_c6288_node_by_node_and_timeout",
     "tests/test_verilog.py::test_epfl_verilog_matches_aig",
     "tests/test_layouts.py::test_onnx_matches_torch",
+    "tests/test_onnx.py::test_every_dtype_is_valid_and_exact",
+    "tests/test_recursion.py::test_network_of_a_100k_chain",
+    "tests/test_recursion.py::test_check_on_5000_operand_chains",
+    "tests/test_recursion.py::test_spec_copies_and_evaluates",
+    "tests/test_recursion.py::test_prove_100k_deep_not",
+    "tests/test_recursion.py::test_prove_5000_operands",
 )
 
 
