@@ -165,7 +165,10 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
     g.remove_nodes_from(dead)
     g.graph[INPUTS] = tuple(inputs)
     g.graph[OUTPUTS] = tuple(outputs)
-    g.graph[XORS] = tuple(replace(x, out_neg=x.out_neg ^ (x.out in flipped)) for x in xors if x.out not in dead)
+    # A record is kept only while every gate it names lives: when sharing cancels an
+    # operand out of the rungs (``g ^ ~g'``), that XOR keeps its ladder form for good.
+    g.graph[XORS] = tuple(replace(x, out_neg=x.out_neg ^ (x.out in flipped)) for x in xors
+                          if x.out not in dead and not any(s in dead for s, _ in x.operands + x.rungs))
     g.graph[BOOL_MAP] = tuple((v, s, neg ^ (s in flipped)) for v, (s, neg) in sorted(tl.items()) if s not in dead)
     return g
 
