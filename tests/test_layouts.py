@@ -108,8 +108,25 @@ def test_dot_drawing(tmp_path):
     dot = to_dot(c.threshold_graph)
     assert dot.startswith("digraph threshnet {") and "cluster_1" in dot and "cluster_2" in dot
     assert '"c1\\nand  >= 2"' in dot
+
+
+def test_draw_without_graphviz_writes_dot_beside(tmp_path, monkeypatch):
+    monkeypatch.setenv("THRESHNET_DOT", "")
+    c = compile_stages((ROOT / "examples" / "half_adder.bool").read_text())
     out = draw(c.threshold_graph, tmp_path / "ha.svg")
-    assert out.exists() and out.suffix in (".svg", ".dot")
+    assert out == tmp_path / "ha.dot" and out.read_text() == to_dot(c.threshold_graph)
+    assert not (tmp_path / "ha.svg").exists()
+
+
+def test_draw_with_graphviz_renders_svg(tmp_path, monkeypatch):
+    from threshnet.export import graphviz_dot
+
+    monkeypatch.delenv("THRESHNET_DOT", raising=False)
+    if graphviz_dot() is None:
+        pytest.skip("Graphviz 'dot' is not installed (apt-get install graphviz)")
+    c = compile_stages((ROOT / "examples" / "half_adder.bool").read_text())
+    out = draw(c.threshold_graph, tmp_path / "ha.svg")
+    assert out == tmp_path / "ha.svg" and "<svg" in out.read_text()
 
 
 def test_drawing_refuses_huge_graphs():

@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import shutil
 import subprocess
 import warnings
@@ -140,6 +141,14 @@ def to_dot(g: nx.DiGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
+def graphviz_dot() -> str | None:
+    """Graphviz's ``dot``: ``$THRESHNET_DOT`` when set (empty: none), else ``dot`` on the PATH."""
+    exe = os.environ.get("THRESHNET_DOT")
+    if exe is None:
+        return shutil.which("dot")
+    return exe or None
+
+
 def draw(g: nx.DiGraph, path: str | Path) -> Path:
     """Write ``path`` (.dot, .svg, .png or .pdf).  Without Graphviz, writes DOT next to it."""
     path = Path(path)
@@ -148,7 +157,7 @@ def draw(g: nx.DiGraph, path: str | Path) -> Path:
     if fmt in ("dot", "gv", ""):
         path.write_text(dot)
         return path
-    exe = shutil.which("dot")
+    exe = graphviz_dot()
     if exe is None:
         fallback = path.with_suffix(".dot")
         fallback.write_text(dot)

@@ -47,62 +47,51 @@ NOT_PRECEDENCE = 4
 KEYWORDS = frozenset({"input", "output"})
 
 
+class _Node:
+    """Expression nodes are immutable: a copy is the node itself, and pickling
+    flattens the whole tree into one table (no recursion, shared nodes stay shared)."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return _rebuild_expr, (_flatten((self,)),)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 @dataclass(frozen=True, eq=False, slots=True)
-class Const:
+class Const(_Node):
     value: int
     span: Span | None = field(default=None)
 
     def __repr__(self) -> str:
         return f"Const({self.value})"
 
-    def __reduce__(self):
-        return _rebuild_expr, (_flatten((self,)),)
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
 
 @dataclass(frozen=True, eq=False, slots=True)
-class Name:
+class Name(_Node):
     id: str
     span: Span | None = field(default=None)
 
     def __repr__(self) -> str:
         return f"Name({self.id!r})"
 
-    def __reduce__(self):
-        return _rebuild_expr, (_flatten((self,)),)
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
 
 @dataclass(frozen=True, eq=False, slots=True)
-class Not:
+class Not(_Node):
     operand: "Expr"
     span: Span | None = field(default=None)
 
     def __repr__(self) -> str:
         return f"Not({render_expr(self, limit=60)})"
 
-    def __reduce__(self):
-        return _rebuild_expr, (_flatten((self,)),)
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
 
 @dataclass(frozen=True, eq=False, slots=True)
-class BinOp:
+class BinOp(_Node):
     op: str
     left: "Expr"
     right: "Expr"
@@ -110,15 +99,6 @@ class BinOp:
 
     def __repr__(self) -> str:
         return f"BinOp({self.op}, {render_expr(self, limit=60)})"
-
-    def __reduce__(self):
-        return _rebuild_expr, (_flatten((self,)),)
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
 
 
 Expr = Union[Const, Name, Not, BinOp]
