@@ -34,9 +34,12 @@ an expression ``i0 & i1 & ... & i244`` used to overflow Python's stack in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping, TypeVar, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, TypeVar, Union
 
 from .errors import DEFAULT_FILENAME, Span
+
+if TYPE_CHECKING:
+    from .words import WordSpec
 
 #: Binary operators, tightest first.  NOT binds tighter than all of them.
 AND, XOR, OR = "and", "xor", "or"
@@ -241,6 +244,9 @@ class Spec:
     assignments: tuple[Assign, ...]
     filename: str = DEFAULT_FILENAME
     source: str | None = field(default=None, repr=False)
+    #: The word-level program this bit-level spec was elaborated from (v2 text), or None
+    #: (netlists).  Not part of equality: two specs are equal when their bits are.
+    words: "WordSpec | None" = field(default=None, repr=False, compare=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Spec):
@@ -260,7 +266,7 @@ class Spec:
     def __reduce__(self):
         table = _flatten(tuple(a.expr for a in self.assignments))
         heads = tuple((a.target, a.span) for a in self.assignments)
-        return _rebuild_spec, (self.inputs, self.outputs, heads, table, self.filename, self.source)
+        return _rebuild_spec, (self.inputs, self.outputs, heads, table, self.filename, self.source, self.words)
 
     def __copy__(self):
         return self
@@ -449,6 +455,8 @@ def _rebuild_assign(target: str, span: Span | None, table: tuple[tuple[Row, ...]
 
 
 def _rebuild_spec(inputs: tuple[str, ...], outputs: tuple[str, ...], heads: tuple[tuple[str, Span | None], ...],
-                  table: tuple[tuple[Row, ...], tuple[int, ...]], filename: str, source: str | None) -> Spec:
+                  table: tuple[tuple[Row, ...], tuple[int, ...]], filename: str, source: str | None,
+                  words: "WordSpec | None" = None) -> Spec:
     exprs = _rebuild(table)
-    return Spec(inputs, outputs, tuple(Assign(t, e, sp) for (t, sp), e in zip(heads, exprs)), filename, source)
+    return Spec(inputs, outputs, tuple(Assign(t, e, sp) for (t, sp), e in zip(heads, exprs)), filename, source,
+                words)
