@@ -364,7 +364,18 @@ def cmd_show(args: argparse.Namespace) -> int:
         print()
         cols = rows
         k += 1
+    _print_sizes(net.stats())
     return EXIT_OK
+
+
+def _print_sizes(st) -> None:
+    """``show``'s last lines: bytes per dtype, and the smallest integer width of the weights."""
+    print(f"parameters {st.parameters}; bytes: fp32 {st.bytes(32)}, fp16 {st.bytes(16)}, int8 {st.bytes(8)}, "
+          f"int4 {st.bytes(4)}, int2 {st.bytes(2)}")
+    if st.int_bits is not None:
+        fits = [f"int{b}" for b in (8, 4, 2) if b >= st.int_bits]
+        print(f"integer width: int{st.int_bits} (one power-of-two scale per layer; packed export fits "
+              f"{', '.join(fits) or 'none of int8, int4, int2'})")
 
 
 def _print_matrix(rows: list[str], cols: list[str], w: np.ndarray, b: np.ndarray) -> None:

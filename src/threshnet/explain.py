@@ -377,10 +377,17 @@ def _neuron(layer: int, name: str, kind: str, eq: str, values: np.ndarray, in_na
     return Neuron(layer, name, kind, eq, values, sup_names, gate, formula)
 
 
-def _gate(pats: np.ndarray, f: np.ndarray, names: tuple[str, ...]) -> str | None:
-    """``[w . x >= T]`` with integer weights of least ``sum |w|`` equal to ``f`` on every row, or None."""
+def fit_gate(pats: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Integer ``w``, ``T`` of least ``sum |w|`` with ``[pats @ w >= T] == f`` on every row, or None.
+
+    ``pats`` are 0/1 rows (the patterns that matter; others are don't-cares).
+    scipy's HiGHS solves the integer program; the answer is re-checked on every
+    row here, so a returned gate is right whatever the solver's tolerances.
+    """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
+    pats = np.asarray(pats, dtype=np.int64)
+    f = np.asarray(f, dtype=bool)
     k = pats.shape[1]
     # variables: w (k), T, u (k) with u >= |w|; minimize sum u
     sign = np.where(f, 1.0, -1.0)
@@ -400,6 +407,15 @@ def _gate(pats: np.ndarray, f: np.ndarray, names: tuple[str, ...]) -> str | None
     w, t = sol[:k], int(sol[k])
     if not np.array_equal(pats @ w >= t, f):  # the exact check: the gate must be f on every row
         return None
+    return w, t
+
+
+def _gate(pats: np.ndarray, f: np.ndarray, names: tuple[str, ...]) -> str | None:
+    """``[w . x >= T]`` text of :func:`fit_gate`'s gate, or None when ``f`` is no threshold function."""
+    found = fit_gate(pats, f)
+    if found is None:
+        return None
+    w, t = found
     terms = [(int(wi), nm) for wi, nm in zip(w, names) if wi]
     lhs = "".join(_term(wi, nm, j == 0) for j, (wi, nm) in enumerate(terms)) or "0"
     return f"[{lhs} >= {t}]"
