@@ -16,9 +16,11 @@ from .explain import Explanation, explain
 from .frontends import read, write
 from .network import NetStats, Step, ThreshNet, load
 from .prove import ProofReport, prove
+from .train import TrainReport, relax, train
 
 __all__ = [
-    "CheckReport", "Explanation", "NetStats", "ProofReport", "Spec", "SpecError", "Step", "ThreshNet",
-    "check", "compile", "evaluate", "evaluate_batch", "explain", "load", "parse", "prove", "read", "render", "write",
+    "CheckReport", "Explanation", "NetStats", "ProofReport", "Spec", "SpecError", "Step", "ThreshNet", "TrainReport",
+    "check", "compile", "evaluate", "evaluate_batch", "explain", "load", "parse", "prove", "read", "relax", "render",
+    "train", "write",
 ]
 __version__ = "0.1.0"
