@@ -100,6 +100,9 @@ class Explanation:
     input_names: tuple[str, ...]
     neurons: tuple[Neuron, ...]
 
+    def __repr__(self) -> str:
+        return f"<Explanation of {self.title}: {len(self.input_names)} inputs, {len(self.neurons)} neurons>"
+
     def neuron(self, name: str) -> Neuron:
         """The neuron called ``name`` (the last one, if names repeat)."""
         found = [n for n in self.neurons if n.name == name]

@@ -122,8 +122,8 @@ class TrainReport:
 
     def __str__(self) -> str:
         arch = " -> ".join(map(str, (len(self.net.input_names),) + self.hidden + (len(self.net.output_names),)))
-        lines = [f"trained {arch} from seed {self.seed} (attempt {self.attempts}, {self.steps} steps, "
-                 f"relaxed loss {self.loss:.4f}), rounded to integer weights",
+        lines = [f"trained {arch} from seed {self.seed} (attempt {self.attempts}, {self.steps} steps), "
+                 f"rounded to integer weights",
                  f"check: {self.check}"]
         if self.proof is not None:
             lines.append(f"prove: {self.proof}")
