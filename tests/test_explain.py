@@ -182,3 +182,37 @@ def test_markdown_and_html_tables():
     assert "| 2 | c0 | `[fc1[1] - 2*fc1[2] > 0]` | `a0 \\| b0` | `[a0 + b0 >= 1]` |" in md
     assert "| 1 | 1 | 0.5 | 1.5 | 0.5 | 1 | 1 |" in md
     assert "<td><code>a0 | b0</code></td>" in ex._repr_html_()
+
+
+class _Heaviside(nn.Module):
+    """The half adder with torch.heaviside steps (values 0: z > 0; values 1: z >= 0)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(2, 2)
+        self.fc2 = nn.Linear(2, 2)
+        with torch.no_grad():
+            self.fc1.weight.copy_(torch.tensor([[1.0, 1.0], [1.0, 1.0]]))
+            self.fc1.bias.copy_(torch.tensor([-2.0, -1.0]))
+            self.fc2.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 1.0]]))
+            self.fc2.bias.copy_(torch.tensor([-0.5, -0.5]))
+        self.register_buffer("one", torch.ones(1))
+        self.register_buffer("zero", torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.heaviside(self.fc1(x), self.one)  # [a0 + b0 >= 2], [a0 + b0 >= 1]
+        return torch.heaviside(self.fc2(h), self.zero)
+
+
+def test_heaviside_modules_are_explained_and_proved():
+    m = _Heaviside()
+    ex = explain(m, HALF)
+    assert ex.neuron("fc1[0]").equation == "[a0 + b0 - 2 >= 0]"
+    assert ex.neuron("c0").formula == "(a0 & ~b0) | (b0 & ~a0)"
+    from threshnet.prove import available
+
+    if available():
+        assert threshnet.prove(m, HALF).status == "proved"
+    m.zero.fill_(0.5)
+    with pytest.raises(ValueError, match="constant values tensor of all 0"):
+        explain(m)
