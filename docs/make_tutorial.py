@@ -175,8 +175,9 @@ WORDS_CELLS: list[tuple[str, str]] = [
     (M, """## 5. Words
 
 Ports can be words: `a[8]` is an 8-bit unsigned number (bit 0 least significant). `net.encode`
-turns numbers into the input bits and `net.decode` turns the output bits back into numbers."""),
-    (C, """add8 = threshnet.compile("input a[8], b[8]; output s[9]; s = a + b")
+turns numbers into the input bits and `net.decode` turns the output bits back into numbers.
+An 8-bit adder with step neurons is two layers deep."""),
+    (C, """add8 = threshnet.compile("input a[8], b[8]; output s[9]; s = a + b", activation="step")
 y = add8(add8.encode(a=200, b=100))
 print(add8.decode(y))
 print(threshnet.prove(add8, add8.spec))
