@@ -16,8 +16,9 @@ fires" for a ReLU neuron (whose values are listed too).  For ``f`` we report:
 
 * its support (the inputs it depends on: flipping one changes ``f`` somewhere);
 * a threshold gate ``[w . x >= T]`` with integer ``w``, ``T`` when ``f`` is
-  one: the smallest ``sum |w|`` is found by an integer program (scipy's
-  HiGHS) over the support's ``2**k`` rows, and the gate is then *re-checked
+  one (searched for supports of at most :data:`MAX_GATE_VARS` inputs): the
+  smallest ``sum |w|`` is found by an integer program (scipy's HiGHS) over
+  the support's ``2**k`` rows, after its LP relaxation (infeasible: no gate), and the gate is then *re-checked
   on every row* by enumeration, so a reported gate is always right; when the
   solver finds no gate, ``f`` is reported as not a threshold function;
 * a minimized sum of products from sympy's ``SOPform`` (Quine-McCluskey),
@@ -44,6 +45,8 @@ from torch import nn
 MAX_INPUTS = 20
 #: Formulas are minimized for supports of at most this many inputs.
 MAX_FORMULA_VARS = 10
+#: Threshold gates are searched for supports of at most this many inputs.
+MAX_GATE_VARS = 14
 #: The text and the tables show the truth table up to this many inputs.
 TABLE_INPUTS = 6
 #: ... and up to this many neurons.
@@ -63,7 +66,8 @@ class Neuron:
     equation: str  # e.g. "relu(a0 + b0 - 1.5)"
     values: np.ndarray  # float64, one per input row (row r: input i is bit n-1-i of r)
     support: tuple[str, ...]
-    gate: str | None  # "[a0 + b0 >= 2]", None if f is not a threshold function or is constant
+    gate: str | None  # "[a0 + b0 >= 2]"; None if f is not a threshold function, is constant,
+    # or depends on more than MAX_GATE_VARS inputs (not searched)
     formula: str | None  # minimized sum of products, "a0 | b0"; None when the support is too wide
 
     @property
@@ -84,6 +88,7 @@ class Neuron:
         """One line: what the neuron computes, e.g. ``a0 | b0  (threshold gate [a0 + b0 >= 1])``."""
         what = self.formula if self.formula is not None else f"a function of {', '.join(self.support)}"
         how = (f"threshold gate {self.gate}" if self.gate else "constant" if not self.support
+               else f"gate not searched: {len(self.support)} inputs" if len(self.support) > MAX_GATE_VARS
                else "not a threshold gate")
         verb = {"relu": "fires (> 0) on", "step": "computes", "linear": "is > 0 on"}[self.act]
         text = f"{verb} {what}  ({how})"
@@ -375,7 +380,7 @@ def _neuron(layer: int, name: str, kind: str, eq: str, values: np.ndarray, in_na
     f = bits[idx]
     if k == 0:
         return Neuron(layer, name, kind, eq, values, (), None, "1" if bits[0] else "0")
-    gate = _gate(pats, f, sup_names)
+    gate = _gate(pats, f, sup_names) if k <= MAX_GATE_VARS else None
     formula = _formula(pats, f, sup_names) if k <= MAX_FORMULA_VARS else None
     return Neuron(layer, name, kind, eq, values, sup_names, gate, formula)
 
@@ -402,6 +407,11 @@ def fit_gate(pats: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, int] | None:
     cons = [LinearConstraint(a_rows, lo, np.inf), LinearConstraint(np.vstack([abs1, abs2]), -np.inf, 0.0)]
     c = np.concatenate([np.zeros(k + 1), np.ones(k)])
     big = float(1 << 20)
+    # The LP relaxation first: when it is infeasible no real (hence no integer) gate exists, and
+    # HiGHS says so at once where branch and bound would search (parity of 14 inputs: a minute).
+    lp = milp(c, constraints=cons, integrality=np.zeros(2 * k + 1), bounds=Bounds(-big, big))
+    if lp.status != 0:
+        return None
     res = milp(c, constraints=cons, integrality=np.ones(2 * k + 1), bounds=Bounds(-big, big),
                options={"presolve": True})
     if res.status != 0 or res.x is None:
