@@ -102,3 +102,23 @@ def test_pack_unpack_inverse(bits, data):
     assert signed_bits(q) <= bits
     if len(q):
         assert signed_bits(np.array([hi + 1])) == bits + 1 and signed_bits(np.array([lo - 1])) == bits + 1
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 6), st.booleans(), st.data())
+def test_int_layers_reconstruct_every_value(n_in, n_out, exp, half, data):
+    from torch import nn
+
+    from threshnet.precision import int_layers
+
+    qw = np.array(data.draw(st.lists(st.integers(-9, 9), min_size=n_in * n_out, max_size=n_in * n_out)))
+    qb = np.array(data.draw(st.lists(st.integers(-9, 9), min_size=n_out, max_size=n_out)))
+    lin = nn.Linear(n_in, n_out)
+    w = qw.reshape(n_out, n_in) * 2.0**-exp
+    b = (qb + (0.5 if half else 0.0)) * 2.0**-exp
+    with torch.no_grad():
+        lin.weight.copy_(torch.from_numpy(w))
+        lin.bias.copy_(torch.from_numpy(b))
+    (layer,) = int_layers(nn.Sequential(lin))
+    assert np.array_equal(layer.q_weight * 2.0**-layer.exp, w)
+    assert np.array_equal((layer.q_bias + (0.5 if layer.half else 0.0)) * 2.0**-layer.exp, b)
+    assert layer.exp <= exp + 1 and layer.bits <= max(signed_bits(qw), signed_bits(qb)) + 1
