@@ -141,8 +141,14 @@ def small_nets(draw):
             lin.weight.copy_(torch.tensor(w, dtype=torch.float32).reshape(b, a))
             lin.bias.copy_(torch.tensor(bias, dtype=torch.float32) / 2)
         mods.append(lin)
-        mods.append(Step() if draw(st.booleans()) or i == len(widths) - 2 else nn.ReLU())
+        last = i == len(widths) - 2
+        mods.append(Step() if last else draw(st.sampled_from([Step(), nn.ReLU(), _SignAct()])))
     return nn.Sequential(*mods), n
+
+
+class _SignAct(nn.Module):
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sign(z)
 
 
 @settings(max_examples=40, deadline=None)
@@ -160,7 +166,8 @@ def test_values_gates_and_formulas_match_the_module(case):
         if isinstance(m, nn.Linear):
             h = h @ m.weight.double().T + m.bias.double()
         else:
-            h = (h > 0).double() if isinstance(m, Step) else torch.relu(h)
+            h = (h > 0).double() if isinstance(m, Step) else torch.sign(h) if isinstance(m, _SignAct) \
+                else torch.relu(h)
             got.append(h)
     want = torch.cat(got, dim=1).detach().numpy()
     assert want.shape[1] == len(ex.neurons)
@@ -216,3 +223,35 @@ def test_heaviside_modules_are_explained_and_proved():
     m.zero.fill_(0.5)
     with pytest.raises(ValueError, match="constant values tensor of all 0"):
         explain(m)
+
+
+class _Sign(nn.Module):
+    """XOR with sign hidden neurons: sign(a + b - 0.5) and sign(a + b - 1.5), then a step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(2, 2)
+        self.fc2 = nn.Linear(2, 1)
+        with torch.no_grad():
+            self.fc1.weight.fill_(1.0)
+            self.fc1.bias.copy_(torch.tensor([-0.5, -1.5]))
+            self.fc2.weight.copy_(torch.tensor([[1.0, -1.0]]))
+            self.fc2.bias.fill_(-1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.fc2(torch.sign(self.fc1(x))) > 0).float()
+
+
+def test_sign_modules_are_explained_and_proved():
+    m = _Sign()
+    ex = explain(m, "y = a ^ b")
+    assert ex.neuron("y").formula == "(a & ~b) | (b & ~a)"
+    signs = [n for n in ex.neurons if n.act == "sign"]
+    assert [n.distinct_values for n in signs] == [(-1.0, 1.0), (-1.0, 1.0)]
+    assert [n.formula for n in signs] == ["a | b", "a & b"]
+    assert [n.equation for n in signs] == ["sign(a + b - 0.5)", "sign(a + b - 1.5)"]
+    from threshnet.prove import available
+
+    if available():
+        assert threshnet.prove(m, "y = a ^ b").status == "proved"
+        assert threshnet.prove(m, "y = a | b").status == "refuted"

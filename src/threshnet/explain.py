@@ -62,7 +62,7 @@ class Neuron:
 
     layer: int  # 1-based
     name: str
-    act: str  # "relu", "step" or "linear" (an output with no activation)
+    act: str  # "relu", "step", "sign" (values -1, 0, 1) or "linear" (an output with no activation)
     equation: str  # e.g. "relu(a0 + b0 - 1.5)"
     values: np.ndarray  # float64, one per input row (row r: input i is bit n-1-i of r)
     support: tuple[str, ...]
@@ -90,7 +90,7 @@ class Neuron:
         how = (f"threshold gate {self.gate}" if self.gate else "constant" if not self.support
                else f"gate not searched: {len(self.support)} inputs" if len(self.support) > MAX_GATE_VARS
                else "not a threshold gate")
-        verb = {"relu": "fires (> 0) on", "step": "computes", "linear": "is > 0 on"}[self.act]
+        verb = {"relu": "fires (> 0) on", "step": "computes", "linear": "is > 0 on", "sign": "is +1 on"}[self.act]
         text = f"{verb} {what}  ({how})"
         if self.act != "step":
             text += f"; values {', '.join(_num(v) for v in self.distinct_values)}"
@@ -237,7 +237,8 @@ def explain(module: nn.Module, spec: object = None, *, inputs: list[str] | tuple
     """The boolean function of every neuron of a small feed-forward network.
 
     ``module``: a :class:`~threshnet.ThreshNet` or any module ``prove`` reads
-    (``nn.Linear`` with ReLU, ``Step`` or ``(z > c).float()``).  Input and
+    (``nn.Linear`` with ReLU, ``Step``, ``(z > c).float()``, ``torch.heaviside``
+    or ``torch.sign``).  Input and
     output names come from ``inputs`` / ``outputs``, else from ``spec`` (a
     Spec, spec text or path), else from a ThreshNet, else ``x0, x1, ...``.
     Raises ``ValueError`` for a module it cannot read exactly, more than
@@ -281,6 +282,9 @@ def explain(module: nn.Module, spec: object = None, *, inputs: list[str] | tuple
         act = ops[i] if i < len(ops) and isinstance(ops[i], _Act) else None
         if act is not None:
             i += 1
+        elif _is_sign(ops, i, _Act, _Affine):  # the reader's [z > 0] - [-z > 0] for torch.sign
+            act = _Act("sign")
+            i += 3
         k = max([0] + [Fraction(w).denominator.bit_length() - 1 for row in op.rows for _, w in row]
                 + [Fraction(b).denominator.bit_length() - 1 for b in op.bias])
         if act is not None and act.kind == "step":
@@ -318,6 +322,8 @@ def explain(module: nn.Module, spec: object = None, *, inputs: list[str] | tuple
             out = z
         elif act.kind == "relu":
             out = np.maximum(z, 0)
+        elif act.kind == "sign":
+            out = np.sign(z) * unit
         else:  # a step's 0/1 kept on the layer's scale, so copied slots (sparse layout) share it
             t = int(Fraction(act.thr) * unit)
             out = ((z > t) if act.strict else (z >= t)).astype(np.int64) * unit
@@ -338,8 +344,8 @@ def explain(module: nn.Module, spec: object = None, *, inputs: list[str] | tuple
                 else f"{op.name}[{r}]"
             new_names[r] = nm
             lin = _linear_text(op.rows[r], op.bias[r], names)
-            if kind == "relu":
-                eq = f"relu({lin})"
+            if kind in ("relu", "sign"):
+                eq = f"{kind}({lin})"
             elif kind == "step":
                 thr = _num(float(act.thr))
                 eq = f"[{lin} {'>' if act.strict else '>='} {thr}]"
@@ -348,10 +354,19 @@ def explain(module: nn.Module, spec: object = None, *, inputs: list[str] | tuple
             v = out[:, r].astype(np.float64) / float(unit)
             neurons.append(_neuron(layer_no, nm, kind, eq, v, in_names))
         names = new_names
-        bound = np.array([Fraction(1) if kind == "step" and r in only else out_bound[r]
+        bound = np.array([Fraction(1) if kind in ("step", "sign") and r in only else out_bound[r]
                           for r in range(len(op.rows))], dtype=object)
         vals, scale = _normalize(out, new_scale)
     return Explanation(title or type(module).__name__, tuple(in_names), tuple(neurons))
+
+
+def _is_sign(ops: list[object], i: int, act_type: type, affine_type: type) -> bool:
+    """Whether ``ops[i:i+3]`` is the prove reader's expansion of ``torch.sign`` (split, step, join)."""
+    if i + 2 >= len(ops):
+        return False
+    a, b, c = ops[i], ops[i + 1], ops[i + 2]
+    return (isinstance(a, affine_type) and isinstance(b, act_type) and isinstance(c, affine_type)
+            and a.name.endswith(".sign") and c.name.endswith(".sign") and b.kind == "step")
 
 
 def _normalize(vals: np.ndarray, scale: int) -> tuple[np.ndarray, int]:
