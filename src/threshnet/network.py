@@ -178,7 +178,7 @@ class ThreshNet(nn.Module):
         """Sizes, exact dtypes and noise radius, read off the tensors (one pass of ``precision.analyze``)."""
         import numpy as np
 
-        from .precision import analyze, integer_bits
+        from .precision import analyze, layers_integer_bits
         from .reader import read_network
 
         layers = read_network(self).layers
@@ -205,7 +205,7 @@ class ThreshNet(nn.Module):
             activation=self.activation if self.output_step or self.activation == STEP else "relu (no output step)",
             exact_dtypes=report.exact_dtypes,
             noise_radius=report.noise_radius,
-            int_bits=integer_bits(self),
+            int_bits=layers_integer_bits(layers),
         )
 
     def extra_repr(self) -> str:

@@ -428,8 +428,13 @@ def integer_bits(module: nn.Module) -> int | None:
 
     Either layout; ``None`` when some weight or bias is not a dyadic rational.
     """
+    return layers_integer_bits(read_network(module).layers)
+
+
+def layers_integer_bits(layers: tuple[AffineLayer, ...]) -> int | None:
+    """:func:`integer_bits` of layers already read (``ThreshNet.stats`` reads them once)."""
     try:
-        return max((_int_layer(l.name, l.weight, l.bias).bits for l in read_network(module).layers), default=1)
+        return max((_int_layer(l.name, l.weight, l.bias).bits for l in layers), default=1)
     except ValueError:
         return None
 
