@@ -255,3 +255,14 @@ def test_sign_modules_are_explained_and_proved():
     if available():
         assert threshnet.prove(m, "y = a ^ b").status == "proved"
         assert threshnet.prove(m, "y = a | b").status == "refuted"
+
+
+def test_cli_explain_without_names_prints_every_neuron():
+    r = _cli("explain", "examples/notebook_adder.py:model")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "examples/notebook_adder.py:model: 2 inputs (x0, x1), 5 neurons in 2 layers"
+    for name in ("fc1[0]", "fc1[1]", "fc1[2]", "fc2[0]", "fc2[1]"):
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"  {name} = "))
+        assert lines[at + 1].lstrip().startswith(("fires (> 0) on ", "computes "))
+    assert "  fc2[1] = [fc1[1] - 2*fc1[2] > 0]\n      computes x0 | x1  (threshold gate [x0 + x1 >= 1])" in r.stdout
