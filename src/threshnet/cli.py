@@ -364,7 +364,18 @@ def cmd_show(args: argparse.Namespace) -> int:
         print()
         cols = rows
         k += 1
+    _print_sizes(net.stats())
     return EXIT_OK
+
+
+def _print_sizes(st) -> None:
+    """``show``'s last lines: bytes per dtype, and the smallest integer width of the weights."""
+    print(f"parameters {st.parameters}; bytes: fp32 {st.bytes(32)}, fp16 {st.bytes(16)}, int8 {st.bytes(8)}, "
+          f"int4 {st.bytes(4)}, int2 {st.bytes(2)}")
+    if st.int_bits is not None:
+        fits = [f"int{b}" for b in (8, 4, 2) if b >= st.int_bits]
+        print(f"integer width: int{st.int_bits} (one power-of-two scale per layer; packed export fits "
+              f"{', '.join(fits) or 'none of int8, int4, int2'})")
 
 
 def _print_matrix(rows: list[str], cols: list[str], w: np.ndarray, b: np.ndarray) -> None:
@@ -560,6 +571,24 @@ def cmd_draw(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    names = lambda text: [n.strip() for n in text.split(",")] if text is not None else None  # noqa: E731
+    spec = load_spec(args.spec) if args.spec else None
+    net = load_net(args.net)
+    try:
+        report = explain(net, spec, inputs=names(args.inputs), outputs=names(args.outputs),
+                         title=args.net)
+    except ImportError as e:
+        raise CliError(f"explain needs scipy and sympy (pip install 'threshnet[explain]'): {_first_line(e)}") \
+            from None
+    except ValueError as e:
+        raise CliError(f"{args.net}: {_first_line(e)}") from None
+    print(report)
+    return EXIT_OK
+
+
 # -- options --------------------------------------------------------------------------------------
 def _whole(text: str, least: int) -> int:
     try:
@@ -698,6 +727,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev = add("eval", "evaluate the spec on one input, e.g. 'threshnet eval half.bool a0=1 b0=1'",
              cmd_eval, net_opts=False)
     ev.add_argument("assignments", nargs="*", metavar="NAME=0|1")
+    xp = sub.add_parser("explain", help="print the boolean function of every neuron of a small network",
+                        description="print the boolean function of every neuron of a small network "
+                                    "(at most 20 inputs): a threshold gate when it is one, a minimized "
+                                    "formula, and the truth table")
+    xp.add_argument("net", metavar="NET", help="a saved .pt2 network, or file.py:NAME for an nn.Module "
+                                               "(or a class or function making one)")
+    xp.add_argument("--spec", metavar="SPEC", help="take input and output names from this spec or netlist")
+    xp.add_argument("--inputs", metavar="NAMES", help="comma-separated input names (default: x0, x1, ...)")
+    xp.add_argument("--outputs", metavar="NAMES", help="comma-separated output names")
+    xp.set_defaults(func=cmd_explain, command_parser=xp)
     return p
 
 

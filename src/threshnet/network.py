@@ -64,13 +64,15 @@ class NetStats:
     activation: str
     exact_dtypes: tuple[str, ...] = ()  # dtypes in which the network is exact (see threshnet.precision)
     noise_radius: float = 0.0  # L-infinity input noise below which outputs stay exact
+    int_bits: int | None = None  # smallest signed integer width of every weight and bias (scale per layer)
 
     @property
     def hidden_neurons(self) -> int:
         return sum(self.neurons[:-1])
 
     def bytes(self, bits: int) -> int:
-        return self.parameters * bits // 8
+        """Bytes of the parameters at ``bits`` per value (packed, rounded up)."""
+        return -(-self.parameters * bits // 8)
 
     def __str__(self) -> str:
         margin = "n/a (no step)" if self.min_margin is None else f"{self.min_margin:g}"
@@ -84,7 +86,10 @@ class NetStats:
             ("hidden neurons", str(self.hidden_neurons)),
             ("pass-through neurons", str(self.passthroughs)),
             ("parameters", f"{self.parameters}  ({self.nonzero_weights} nonzero weights)"),
-            ("bytes", f"fp32 {self.bytes(32)}, fp16 {self.bytes(16)}, int8 {self.bytes(8)}"),
+            ("bytes", f"fp32 {self.bytes(32)}, fp16 {self.bytes(16)}, int8 {self.bytes(8)}, "
+                      f"int4 {self.bytes(4)}, int2 {self.bytes(2)}"),
+            ("integer width", "n/a (weights not dyadic)" if self.int_bits is None else
+             f"int{self.int_bits}  (smallest that holds every weight and bias, one power-of-two scale per layer)"),
             ("max |weight|", f"{self.max_abs_weight:g}  (max |bias| {self.max_abs_bias:g})"),
             ("min margin", margin),
             ("exact in", ", ".join(self.exact_dtypes) or "none"),
@@ -173,7 +178,7 @@ class ThreshNet(nn.Module):
         """Sizes, exact dtypes and noise radius, read off the tensors (one pass of ``precision.analyze``)."""
         import numpy as np
 
-        from .precision import analyze
+        from .precision import analyze, layers_integer_bits
         from .reader import read_network
 
         layers = read_network(self).layers
@@ -200,6 +205,7 @@ class ThreshNet(nn.Module):
             activation=self.activation if self.output_step or self.activation == STEP else "relu (no output step)",
             exact_dtypes=report.exact_dtypes,
             noise_radius=report.noise_radius,
+            int_bits=layers_integer_bits(layers),
         )
 
     def extra_repr(self) -> str:
