@@ -304,7 +304,8 @@ class Ports:
         bad = (arr != 0) & (arr != 1)
         if bad.any():
             where = np.argwhere(bad)[0]
-            raise ValueError(f"output {self.output_bits[int(where[-1])]} is {arr[tuple(where)]!r}, not 0 or 1")
+            bit, v = self.output_bits[int(where[-1])], arr[tuple(where)].item()
+            raise ValueError(f"output {bit} is {v!r}, not 0 or 1")
         b = arr.astype(np.int64)
         out: dict[str, np.ndarray] = {}
         for p in self.outputs:
