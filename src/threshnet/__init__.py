@@ -11,6 +11,7 @@ from .build import compile
 from .compiler.errors import SpecError
 from .compiler.evaluate import evaluate, evaluate_batch
 from .compiler.parse import parse
+from .compiler.ports import ports_of
 from .compiler.spec import Spec, render
 from .frontends import read, write
 from .network import NetStats, Step, ThreshNet, load
@@ -18,6 +19,7 @@ from .prove import ProofReport, prove
 
 __all__ = [
     "CheckReport", "NetStats", "ProofReport", "Spec", "SpecError", "Step", "ThreshNet",
-    "check", "compile", "evaluate", "evaluate_batch", "load", "parse", "prove", "read", "render", "write",
+    "check", "compile", "evaluate", "evaluate_batch", "load", "parse", "ports_of", "prove", "read", "render",
+    "write",
 ]
 __version__ = "0.1.0"
