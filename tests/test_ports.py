@@ -233,3 +233,20 @@ def test_ports_value_is_frozen():
     assert isinstance(p, Ports)
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.inputs = ()  # type: ignore[misc]
+
+
+@given(st.lists(st.tuples(st.integers(1, 70), st.booleans()), min_size=1, max_size=5), st.data())
+def test_encode_decode_round_trip(layout, data):
+    """Random ports (vectors up to 70 bits, scalars): decode(encode(words)) == words, one row and batched."""
+    names: list[str] = []
+    for i, (w, vec) in enumerate(layout):
+        names += [f"p{i}[{j}]" for j in range(w)] if vec else [f"p{i}"]
+    ports = ports_from_names(names, names)
+    widths = {p.name: p.width for p in ports.inputs}
+    assert list(widths) == [f"p{i}" for i in range(len(layout))]
+    values = {k: data.draw(st.integers(0, (1 << w) - 1)) for k, w in widths.items()}
+    row = ports.encode(values)
+    assert ports.decode(row) == values
+    batch = {k: [v, 0, (1 << widths[k]) - 1] for k, v in values.items()}
+    got = ports.decode_batch(ports.encode_batch(batch))
+    assert {k: [int(x) for x in v.tolist()] for k, v in got.items()} == batch
