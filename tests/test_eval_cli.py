@@ -76,3 +76,14 @@ def test_table_words_and_bits(add2, capsys):
     code, out, _ = cli(["table", "-q", str(add2), "--bits"], capsys)
     assert code == 0 and out.splitlines()[0].split()[:3] == ["a[0]", "a[1]", "b[0]"]
     assert "net.s[2]" in out.splitlines()[0]
+
+
+def test_eval_words_flag(tmp_path, capsys):
+    """Scalar inputs, a vector output: bits by default (as before), words with --words."""
+    f = tmp_path / "cnt.bool"
+    f.write_text("input x, y, z\noutput n[2]\nn = popcount({x, y, z})\n")
+    assert cli(["eval", str(f), "x=1", "y=0", "z=1"], capsys) == (0, "n[0]=0 n[1]=1\n", "")
+    assert cli(["eval", str(f), "x=1", "y=0", "z=1", "--words"], capsys) == (0, "n=2\n", "")
+    spec = threshnet.read(f)
+    assert threshnet.evaluate(spec, {"x": 1, "y": 1, "z": 1}) == {"n[0]": 1, "n[1]": 1}
+    assert threshnet.evaluate(spec, {"x": 1, "y": 1, "z": 1}, words=True) == {"n": 3}

@@ -105,6 +105,7 @@ def test_evaluate_bits_unchanged_and_mixing():
     assert threshnet.evaluate(ADD4, bits, words=True) == {"s": 16}
     mixed = {f"a[{i}]": 1 for i in range(4)} | {"b": 3, "cin": 0}
     assert threshnet.evaluate(ADD4, mixed) == {"s": 18}  # a vector named whole: words
+    assert threshnet.evaluate(ADD4, {"a": 1, **{f"b[{i}]": 0 for i in range(4)}, "cin": 0}) == {"s": 1}
     assert threshnet.evaluate(ADD4, mixed, words=False)["s[4]"] == 1
     # v1 specs: bits and words are one thing
     half = threshnet.parse("c1 = a0 & b0; c0 = a0 ^ b0")

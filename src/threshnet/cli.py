@@ -534,7 +534,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     given = _assignments(args.assignments)
     spec = _spec(args)
     values = _checked_values(spec, given)
-    as_words = not args.bits and ports_of(spec).wants_words(list(values), spec.words is not None)
+    as_words = args.words or (not args.bits and ports_of(spec).wants_words(list(values)))
     want = evaluate(spec, values, words=as_words)
     if not args.net:
         print(" ".join(f"{k}={v}" for k, v in want.items()))
@@ -805,7 +805,10 @@ def build_parser() -> argparse.ArgumentParser:
              cmd_eval, net_opts=False)
     ev.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
                     help="an input word or bit: decimal, 0x... or 0b... (a vector a[8] takes 0..255)")
-    ev.add_argument("--bits", action="store_true", help="print every output bit (s[0]=...) instead of words")
+    shown = ev.add_mutually_exclusive_group()
+    shown.add_argument("--bits", action="store_true", help="print every output bit (s[0]=...), not words")
+    shown.add_argument("--words", action="store_true",
+                       help="print output words (s=300) even when the inputs are given bit by bit")
     ev.add_argument("--net", metavar="FILE", help="run this network on the input instead (a saved .pt2 file, "
                     "or file.py:NAME); exit 1 if it disagrees with the spec")
     return p

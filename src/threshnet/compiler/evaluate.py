@@ -36,9 +36,9 @@ def evaluate(spec: Spec | str, inputs: Mapping[str, int], *, words: bool | None 
     Keys are input port names (whole words) or bit names; see
     :mod:`threshnet.compiler.ports` for the ports and the errors.  The result
     is words (``{"s": 300}``) when ``words`` is true, bits (``{"s[0]": 0, ...}``)
-    when it is false, and by default words if some key names a vector input
-    whole, bits if some key names one bit of a vector, else words for a v2
-    spec and bits for a netlist.  Without vectors both forms are the same.
+    when it is false, and by default words when some key names a vector input
+    whole, else bits (as before words existed).  Without vectors both forms
+    are the same.
     """
     from .parse import parse
 
@@ -49,7 +49,7 @@ def evaluate(spec: Spec | str, inputs: Mapping[str, int], *, words: bool | None 
     if plain and spec.words is None and not any("[" in k for k in inputs):
         return _evaluate_bits(spec, inputs)  # v1 specs and bit-named netlists: no port grouping needed
     ports = ports_of(spec)
-    as_words = words if words is not None else ports.wants_words(list(inputs), spec.words is not None)
+    as_words = words if words is not None else ports.wants_words(list(inputs))
     if plain and not as_words:
         return _evaluate_bits(spec, inputs)
     row = ports.encode(inputs)

@@ -185,18 +185,13 @@ class Ports:
         """``a[8], b[8], cin``: the inputs as a v2 declaration lists them."""
         return ", ".join(map(str, self.inputs))
 
-    def wants_words(self, keys: Sequence[str], declared: bool) -> bool:
-        """Whether results given for input ``keys`` should be words (the rule of ``evaluate``).
+    def wants_words(self, keys: Sequence[str]) -> bool:
+        """Whether results for input ``keys`` are words by default: when some key names a vector input whole.
 
-        Words when some key names a vector input whole; bits when some key names
-        one bit of a vector; otherwise words for a spec with declared word ports
-        (``declared``: a v2 spec) and bits for a netlist, as before words existed.
+        Otherwise (every key a bit or a scalar) results are bits, as before words existed.
         """
         vec = {p.name for p in self.inputs if p.vector}
-        if any(k in vec for k in keys):
-            return True
-        vec_bits = {b for p in self.inputs if p.vector for b in p.bits}
-        return declared and not any(k in vec_bits for k in keys)
+        return any(k in vec for k in keys)
 
     # -- encoding -----------------------------------------------------------------------------
     def _targets(self, keys: Sequence[str]) -> list[tuple[str, WordPort | None, int]]:
