@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import threshnet
@@ -270,3 +270,34 @@ def test_v2_example_words(name):
     assert [threshnet.evaluate(spec, {k: v[i] for k, v in batch.items()}) for i in range(66)] == want
     got = threshnet.compile(spec).run(batch)
     assert [{k: int(v[i]) for k, v in got.items()} for i in range(66)] == want
+
+
+# -- random v2 specs: the network in words equals the word IR ------------------------------------------------
+EXPRS = ["a + b", "a - b", "a & b", "a ^ c", "a | b", "~a", "a == b", "a < b", "c ? a : b", "{a, c}",
+         "(a * b)[1:0]", "a >> 1", "b << 1", "maj(a[0], b[0], c)", "popcount(a)", "min(a, b)", "max(a, b)",
+         "xor(b)", "atleast(2, a, c)"]
+
+
+@st.composite
+def v2_specs(draw) -> str:
+    wa, wb = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    picks = draw(st.lists(st.sampled_from(EXPRS), min_size=1, max_size=4, unique=True))
+    outs = [f"o{i}" for i in range(len(picks))]
+    # no output line: the outputs are inferred, each as wide as its expression
+    return f"input a[{wa}], b[{wb}], c\n" + "".join(f"{o} = {e}\n" for o, e in zip(outs, picks))
+
+
+@settings(max_examples=12)
+@given(v2_specs(), st.data())
+def test_random_v2_spec_net_runs_in_words(text, data):
+    spec = threshnet.parse(text)
+    net = threshnet.compile(spec)
+    ports = ports_of(spec)
+    values = {p.name: data.draw(st.lists(st.integers(0, (1 << p.width) - 1), min_size=1, max_size=8))
+              for p in ports.inputs}
+    n = min(map(len, values.values()))
+    values = {k: v[:n] for k, v in values.items()}
+    got = net.run(values)
+    for i in range(n):
+        want = evaluate_words(spec.words, {k: v[i] for k, v in values.items()})
+        assert {k: int(v[i]) for k, v in got.items()} == want, text

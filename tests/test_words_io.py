@@ -99,3 +99,19 @@ def test_bool_falls_back_to_bits_when_a_vector_cannot_be_declared():
     assert "input a_0_, a_1_\noutput a_0_, a_1_, y\n" in text
     got = threshnet.parse(text)
     assert (evaluate_batch(got, rows(2)) == evaluate_batch(spec, rows(2))).all()
+
+
+# -- random v2 specs -------------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from test_ports import v2_specs  # noqa: E402
+
+@settings(max_examples=30)
+@given(v2_specs(), st.sampled_from(FORMATS))
+def test_random_v2_specs_round_trip(text, fmt):
+    spec = threshnet.parse(text, "r.bool")
+    got = back(spec, fmt)
+    r = rows(spec.n_inputs)
+    assert (evaluate_batch(spec, r) == evaluate_batch(got, r)).all(), text
+    assert ports_of(got) == ports_of(spec)
