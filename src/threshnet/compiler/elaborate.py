@@ -162,9 +162,9 @@ def _check_scope(stmts: Sequence[object], fail: _Fail, func: FuncDef | None) -> 
                 continue
             d = declared_out.get(t.name)
             if d is None or not d.vector:
-                what = "a result" if func is not None else "an output"
-                raise fail(f"'{t.name}' is not declared as a vector {what}, so its bits cannot be assigned one by "
-                           f"one (declare it, e.g. '{t.name}[8]')", t.span)
+                what = "result" if func is not None else "output"
+                raise fail(f"'{t.name}' is not a declared vector {what}, so its bits cannot be assigned one by "
+                           f"one (declare it, e.g. '{what} {t.name}[8]')", t.span)
             assert t.hi is not None and t.lo is not None
             if t.hi < t.lo:
                 raise fail(f"slice [{t.hi}:{t.lo}] is reversed: write [high:low]", t.span)
@@ -274,6 +274,8 @@ class _Elab:
         for st in scope.order:
             if len(st.targets) > 1:
                 call = st.expr
+                if isinstance(call, Call) and call.name not in self.funcs and call.name not in BUILTINS:
+                    raise self.fail(f"unknown function '{call.name}' (define it with 'def')", call.name_span)
                 if not (isinstance(call, Call) and call.name in self.funcs):
                     raise self.fail(f"{len(st.targets)} targets need a call of a function with "
                                     f"{len(st.targets)} results on the right", st.expr.span)
