@@ -596,6 +596,8 @@ def elaborate(stmts: Sequence[object], filename: str, source: str | None) -> Wor
 def words_of_v1(spec: Spec) -> WordSpec | None:
     """The word program of a checked v1 spec (all 1-bit logic): one node per operator, in dependency order.
 
+    ``t = u`` adds no node (``t`` reads ``u``'s), so the program is :func:`~threshnet.compiler.words.is_bit_logic`.
+
     ``None`` when the spec has no word program: an output that is an input (word ports may not repeat).
     """
     if set(spec.inputs) & set(spec.outputs):
@@ -613,9 +615,8 @@ def words_of_v1(spec: Spec) -> WordSpec | None:
     for a in assignment_order(spec):
         r = fold_expr(a.expr, leaf, lambda n, v: b.add("not", (v,), 1, (), n.span),
                       lambda n, l, r: b.add(ops[n.op], (l, r), 1, (), n.span), memo)
-        if b.names[r] is not None or b.ops[r].op == "input":
-            r = b.add("zext", (r,), 1, (), a.span)
-        b.names[r] = a.target
+        if b.names[r] is None and b.ops[r].op != "input":  # no copies: the program stays is_bit_logic
+            b.names[r] = a.target
         env[a.target] = r
     ports = tuple(Port(n) for n in spec.inputs)
     return WordSpec(ports, tuple((Port(n), env[n]) for n in spec.outputs), b.frozen(), spec.filename, spec.source)
