@@ -88,7 +88,8 @@ def test_examples_round_trip(path: Path, fmt: str):
     spec = read(path)
     back = round_trip(spec, fmt, path.stem)
     assert_same(spec, back)
-    if fmt == "bool":  # valid names are never touched: the text reads back as the same spec
+    plain = not any("[" in n for n in spec.inputs + spec.outputs)  # v2 vector bits a[3] are renamed in v1 .bool
+    if fmt == "bool" and plain:  # valid names are never touched: the text reads back as the same spec
         assert read_renaming(write_text(spec, "bool")) == {}
         assert parse(write_text(spec, "bool")) == spec
 
