@@ -162,9 +162,9 @@ def _check_scope(stmts: Sequence[object], fail: _Fail, func: FuncDef | None) -> 
                 continue
             d = declared_out.get(t.name)
             if d is None or not d.vector:
-                what = "a result" if func is not None else "an output"
-                raise fail(f"'{t.name}' is not declared as a vector {what}, so its bits cannot be assigned one by "
-                           f"one (declare it, e.g. '{t.name}[8]')", t.span)
+                what = "result" if func is not None else "output"
+                raise fail(f"'{t.name}' is not a declared vector {what}, so its bits cannot be assigned one by "
+                           f"one (declare it, e.g. '{what} {t.name}[8]')", t.span)
             assert t.hi is not None and t.lo is not None
             if t.hi < t.lo:
                 raise fail(f"slice [{t.hi}:{t.lo}] is reversed: write [high:low]", t.span)
@@ -274,6 +274,8 @@ class _Elab:
         for st in scope.order:
             if len(st.targets) > 1:
                 call = st.expr
+                if isinstance(call, Call) and call.name not in self.funcs and call.name not in BUILTINS:
+                    raise self.fail(f"unknown function '{call.name}' (define it with 'def')", call.name_span)
                 if not (isinstance(call, Call) and call.name in self.funcs):
                     raise self.fail(f"{len(st.targets)} targets need a call of a function with "
                                     f"{len(st.targets)} results on the right", st.expr.span)
@@ -594,6 +596,8 @@ def elaborate(stmts: Sequence[object], filename: str, source: str | None) -> Wor
 def words_of_v1(spec: Spec) -> WordSpec | None:
     """The word program of a checked v1 spec (all 1-bit logic): one node per operator, in dependency order.
 
+    ``t = u`` adds no node (``t`` reads ``u``'s), so the program is :func:`~threshnet.compiler.words.is_bit_logic`.
+
     ``None`` when the spec has no word program: an output that is an input (word ports may not repeat).
     """
     if set(spec.inputs) & set(spec.outputs):
@@ -611,9 +615,8 @@ def words_of_v1(spec: Spec) -> WordSpec | None:
     for a in assignment_order(spec):
         r = fold_expr(a.expr, leaf, lambda n, v: b.add("not", (v,), 1, (), n.span),
                       lambda n, l, r: b.add(ops[n.op], (l, r), 1, (), n.span), memo)
-        if b.names[r] is not None or b.ops[r].op == "input":
-            r = b.add("zext", (r,), 1, (), a.span)
-        b.names[r] = a.target
+        if b.names[r] is None and b.ops[r].op != "input":  # no copies: the program stays is_bit_logic
+            b.names[r] = a.target
         env[a.target] = r
     ports = tuple(Port(n) for n in spec.inputs)
     return WordSpec(ports, tuple((Port(n), env[n]) for n in spec.outputs), b.frozen(), spec.filename, spec.source)
