@@ -313,3 +313,13 @@ def test_random_v2_spec_net_runs_in_words(text, data):
     for i in range(n):
         want = evaluate_words(spec.words, {k: v[i] for k, v in values.items()})
         assert {k: int(v[i]) for k, v in got.items()} == want, text
+
+
+def test_100k_bit_word():
+    """A 100,000-bit vector encodes and decodes in time linear in its width."""
+    names = [f"x[{i}]" for i in range(100_000)]
+    ports = ports_from_names(names, names)
+    assert [str(p) for p in ports.inputs] == ["x[100000]"]
+    v = (1 << 100_000) - 12345
+    row = ports.encode({"x": v})
+    assert row[:3] == [1, 1, 1] and row[3] == 0 and ports.decode(row) == {"x": v}
