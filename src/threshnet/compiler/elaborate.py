@@ -28,7 +28,7 @@ per nested *function* (and recursion between functions is an error).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from .ast2 import Arith, Assign2, Call, Concat, Cond, Decl, Expr2, FuncDef, Index, Num, PortDecl, Slice, Target
 from .ast2 import children2
@@ -452,8 +452,8 @@ class _Elab:
             if op in ("shl", "shr"):
                 k = node.right
                 if not isinstance(k, (Num, Const)):
-                    raise self.fail(f"shift amount must be a number, not a signal (shift by a signal is not "
-                                    f"supported; use ?: on its bits)", k.span)
+                    raise self.fail("shift amount must be a number, not a signal (shift by a signal is not "
+                                    "supported; use ?: on its bits)", k.span)
                 kv = k.value
                 w = ws[0] + kv if op == "shl" else max(ws[0] - kv, 1)
                 return b.add(op, ops, self._width(w, sp), (kv,), sp)
