@@ -124,3 +124,13 @@ def test_deep_v2_expression_is_iterative():
     text = "input a[3], b[3]\ny = " + " ^ ".join(["a", "b"] * 5000) + " ^ a\n"
     spec = threshnet.parse(text)
     assert evaluate_words(spec.words, {"a": 5, "b": 3}) == {"y": 5}
+
+
+def test_deeply_nested_functions_are_refused_not_crashed():
+    defs = "".join(f"def f{i}(a) -> y\n    y = ~f{i + 1}(a)\nend\n" for i in range(300))
+    text = defs + "def f300(a) -> y\n    y = a\nend\ninput x\nz = f0(x)\n"
+    with pytest.raises(threshnet.SpecError, match="nested more than"):
+        threshnet.parse(text)
+    ok = "".join(f"def f{i}(a) -> y\n    y = ~f{i + 1}(a)\nend\n" for i in range(50))
+    spec = threshnet.parse(ok + "def f50(a) -> y\n    y = a\nend\ninput x\nz = f0(x)\n")
+    assert evaluate_words(spec.words, {"x": 1}) == {"z": 1}

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import threshnet
 from threshnet.compiler.evaluate import evaluate_batch

@@ -28,7 +28,7 @@ per nested *function* (and recursion between functions is an error).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from .ast2 import Arith, Assign2, Call, Concat, Cond, Decl, Expr2, FuncDef, Index, Num, PortDecl, Slice, Target
 from .ast2 import children2
@@ -37,12 +37,14 @@ from .spec import AND, OR, XOR, BinOp, Const, Name, Not, Spec, assignment_order,
 from .validate import SPEC_WORDS, Driver, Wording, validate
 from .words import Port, WNode, WordSpec, verify_words
 
-__all__ = ["BUILTINS", "MAX_WIDTH", "elaborate", "words_of_v1"]
+__all__ = ["BUILTINS", "MAX_CALL_DEPTH", "MAX_WIDTH", "elaborate", "words_of_v1"]
 
 #: Built-in functions (a user function cannot take these names).
 BUILTINS = ("maj", "atleast", "popcount", "and", "or", "xor", "min", "max", "th")
 #: The widest value the language makes (bits); wider is refused rather than bit-blasted.
 MAX_WIDTH = 1 << 16
+#: How deep function calls may nest (each level is a few Python frames: expansion recurses per function).
+MAX_CALL_DEPTH = 100
 
 
 def _min_width(v: int) -> int:
@@ -146,6 +148,9 @@ def _check_scope(stmts: Sequence[object], fail: _Fail, func: FuncDef | None) -> 
             table = declared_in if st.kind == "input" else declared_out
             saw_inputs |= st.kind == "input"
             for d in st.decls:
+                if d.width > MAX_WIDTH:
+                    raise fail(f"'{d.name}' is declared with {d.width} bits, wider than the {MAX_WIDTH} bits the "
+                               "compiler handles", d.span)
                 if d.name in table:
                     raise fail(f"{st.kind} '{d.name}' is declared twice", d.span)
                 table[d.name] = d
@@ -347,6 +352,9 @@ class _Elab:
             ring = " -> ".join(self.active[self.active.index(e.name):] + [e.name])
             raise self.fail(f"recursive call of '{e.name}' ({ring}): functions are expanded at compile time and "
                             "cannot call themselves", e.name_span)
+        if len(self.active) >= MAX_CALL_DEPTH:
+            raise self.fail(f"calls nested more than {MAX_CALL_DEPTH} functions deep (a function calling a "
+                            f"function calling ...); flatten some of them", e.name_span)
         if len(args) != len(fd.params):
             raise self.fail(f"'{e.name}' takes {len(fd.params)} argument{'s' * (len(fd.params) != 1)}, got "
                             f"{len(args)}", e.name_span)
@@ -452,8 +460,8 @@ class _Elab:
             if op in ("shl", "shr"):
                 k = node.right
                 if not isinstance(k, (Num, Const)):
-                    raise self.fail(f"shift amount must be a number, not a signal (shift by a signal is not "
-                                    f"supported; use ?: on its bits)", k.span)
+                    raise self.fail("shift amount must be a number, not a signal (shift by a signal is not "
+                                    "supported; use ?: on its bits)", k.span)
                 kv = k.value
                 w = ws[0] + kv if op == "shl" else max(ws[0] - kv, 1)
                 return b.add(op, ops, self._width(w, sp), (kv,), sp)
