@@ -30,6 +30,7 @@ from threshnet.frontends import read_text
 
 ROOT = Path(__file__).resolve().parent.parent
 HALF = "examples/half_adder.bool"
+I2F = "benchmarks/circuits/epfl/int2float.aig"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "cli"
 REGEN = os.environ.get("THRESHNET_REGEN_GOLDEN") == "1"
 
@@ -118,6 +119,14 @@ CASES: dict[str, tuple[list[str], int]] = {
     "eval_not_an_assignment": (["eval", HALF, "a0"], 2),
     "eval_unknown_name": (["eval", HALF, "a0=1", "b0=1", "c=1"], 2),
     "eval_missing_name": (["eval", HALF, "a0=1"], 2),
+    # eval words (a netlist with a vector input B[11])
+    "eval_word_too_wide": (["eval", I2F, "B=2048"], 2),
+    "eval_word_negative": (["eval", I2F, "B=-1"], 2),
+    "eval_word_not_a_number": (["eval", I2F, "B=0x1g"], 2),
+    "eval_word_and_its_bit": (["eval", I2F, "B=1", "B[0]=1"], 2),
+    "eval_word_missing_bits": (["eval", I2F, "B[0]=1", "B[1]=0"], 2),
+    "eval_word_unknown": (["eval", I2F, "b=1"], 2),
+    "eval_net_disagrees_shape": (["eval", I2F, "B=1", "--net", "{tmp}/good.pt2"], 2),
 }
 
 #: Usage errors: argparse prints the usage, then this last line; exit 2.
@@ -331,7 +340,7 @@ EXPECTED: dict[str, str] = {
     "crlf": "y=1 z=0\n",
     "lone_cr_whitespace": "y=1 z=0\n",
     "lone_cr_not_a_line_end": (
-        "F:1:11: error: unexpected name 'z'; expected '&', ';', '^', '|', end of input or end of line\n"
+        "F:1:11: error: unexpected name 'z'; expected ';', an operator, end of input or end of line\n"
         "    y = a & b\rz = a ^ b\n"
         "              ^\n"),
     "invalid_utf8": ("F:2:9: error: not UTF-8 text (invalid start byte)\n"
@@ -343,7 +352,7 @@ EXPECTED: dict[str, str] = {
     "nul": ("F:2:6: error: NUL character: this is not a text file\n"
             "    z = a\x00 ^ b\n"
             "         ^\n"),
-    "bom_and_crlf_error": ("F:2:8: error: unexpected end of line; expected '(', '~' or '!', a constant or a name\n"
+    "bom_and_crlf_error": ("F:2:8: error: unexpected end of line; expected '(', '{', '~' or '!', a name or a number\n"
                            "    z = a ^\n"
                            "           ^\n"),
 }

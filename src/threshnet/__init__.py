@@ -11,6 +11,7 @@ from .build import compile
 from .compiler.errors import SpecError
 from .compiler.evaluate import evaluate, evaluate_batch
 from .compiler.parse import parse
+from .compiler.ports import ports_of
 from .compiler.spec import Spec, render
 from .explain import Explanation, explain
 from .frontends import read, write
@@ -20,7 +21,7 @@ from .train import TrainReport, relax, train
 
 __all__ = [
     "CheckReport", "Explanation", "NetStats", "ProofReport", "Spec", "SpecError", "Step", "ThreshNet", "TrainReport",
-    "check", "compile", "evaluate", "evaluate_batch", "explain", "load", "parse", "prove", "read", "relax", "render",
-    "train", "write",
+    "check", "compile", "evaluate", "evaluate_batch", "explain", "load", "parse", "ports_of", "prove", "read", "relax",
+    "render", "train", "write",
 ]
 __version__ = "0.1.0"
