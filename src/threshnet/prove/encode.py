@@ -194,18 +194,25 @@ class _Problem:
         variables, both are evaluated on all ``2**k`` assignments of it, the frontier
         variables taken as free; if they agree on all of them they agree on every
         input (the assignments that occur are a subset).  Disagreement proves nothing,
-        as frontier variables may be dependent, so the expansion goes on.
+        as frontier variables may be dependent, so the expansion goes on.  To save
+        evaluations, a frontier is tried only when each of its variables is reached
+        from both literals (a common cut), where equal functions usually show.
         """
         if a == b:
             return True
         va, vb = abs(a), abs(b)
-        frontier = {va, vb} - {TRUE}
+        # frontier variable -> which of a (1) and b (2) reach it; tried only when it is a common cut
+        frontier: dict[int, int] = {}
+        for v, m in ((va, 1), (vb, 2)):
+            if v != TRUE:
+                frontier[v] = frontier.get(v, 0) | m
+        need = (va != TRUE) | ((vb != TRUE) << 1)
+        shared = sum(1 for m in frontier.values() if m == need)
         inner: list[int] = []
         heap = [-v for v in frontier]
         heapq.heapify(heap)
-        grew = True  # try on the first small frontier, then after steps that did not widen it
         for _ in range(max_steps):
-            if len(frontier) <= max_cut and (not grew or not inner):
+            if len(frontier) <= max_cut and shared == len(frontier):
                 if self._agree(a, b, sorted(frontier), inner):
                     self.local_proofs += 1
                     return True
@@ -214,17 +221,22 @@ class _Problem:
             if not heap:
                 return False
             v = -heapq.heappop(heap)
-            size = len(frontier)
-            frontier.discard(v)
+            m = frontier.pop(v)
+            shared -= m == need
             inner.append(v)
             d = self.defs[v]
             reads = (d[1], d[2]) if d[0] in ("and", "xor") else d[1] if d[0] == "or" else [x for x, _ in d[1]]
             for x in reads:
                 x = abs(x)
-                if x not in frontier and x != TRUE:
-                    frontier.add(x)
+                if x == TRUE:
+                    continue
+                old = frontier.get(x)
+                if old is None:
                     heapq.heappush(heap, -x)
-            grew = len(frontier) > size
+                    old = 0
+                new = old | m
+                frontier[x] = new
+                shared += (new == need) - (old == need)
         return False
 
     def _agree(self, a: int, b: int, cut: list[int], inner: list[int]) -> bool:
@@ -452,6 +464,9 @@ class _Network:
                     raise ValueError(f"layer {op.name!r} reads {op.in_width} values but receives {len(vec)}")
                 new = []
                 for j, (row, b) in enumerate(zip(op.rows, op.bias)):
+                    if not b and len(row) == 1 and row[0][1] == 1:  # a pass-through: the value itself
+                        new.append(vec[row[0][0]])
+                        continue
                     f, lo, hi, need = self._combine(row, b, vec)
                     new.append((f, lo, hi))
                     # exactness of the module's own float arithmetic: |partial sums| * den < 2**precision
