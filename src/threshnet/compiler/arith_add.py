@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .synth import FALSE, TRUE, Builder, Unfit, fit, label, radix_plans, register
+from .synth import FALSE, TRUE, Builder, Unfit, fit, label, register, shallowest
 from .words import WNode
 
 __all__ = ["add_bits", "add_ripple", "add_lookahead"]
@@ -89,15 +89,40 @@ def add_lookahead(b: Builder, xs: Sequence[int], ys: Sequence[int], cin: int, ra
         sizes.append(sizes[-1] * k)
     carries = [cin]
     for i in range(1, n + 1):
-        digs: list = []
-        pos = 0
-        for lv in range(len(levels) - 1, -1, -1):
-            size = sizes[lv]
-            cnt = (i - pos) // size
-            digs.extend(levels[lv][pos // size:pos // size + cnt])
-            pos += cnt * size
-        carries.append(b.th(_scaled(digs), 1 << len(digs), f"{name}.c[{i}]"))
+        carries.append(_carry(b, levels, sizes, carries, i, f"{name}.c[{i}]"))
     return [_sum_bit(b, xs[i], ys[i], carries[i], carries[i + 1], f"{name}[{i}]") for i in range(n)] + [carries[n]]
+
+
+def _prefix(levels: list, sizes: list[int], start: int, i: int, top: int) -> list:
+    """Digits of positions ``[start, i)`` (``start`` a multiple of ``sizes[top]``), least significant first."""
+    digs: list = []
+    pos = start
+    for lv in range(top, -1, -1):
+        size = sizes[lv]
+        cnt = (i - pos) // size
+        digs.extend(levels[lv][pos // size:pos // size + cnt])
+        pos += cnt * size
+    return digs
+
+
+def _carry(b: Builder, levels: list, sizes: list[int], carries: list[int], i: int, name: str) -> int:
+    """The carry into ``i``: one gate over the digits of ``[0, i)``, or, when that does not fit, over
+    the carry into the start of ``i - 1``'s group at some level (as the lowest digit, ``2 c``) and the
+    digits from there."""
+    top = len(levels) - 1
+    r = b.attempt(lambda: b.th(_scaled(_prefix(levels, sizes, 0, i, top)), 1 << len(_prefix(levels, sizes, 0, i, top)),
+                               name))
+    if r is not None:
+        return r
+    for lv in range(top, 0, -1):
+        start = (i - 1) // sizes[lv] * sizes[lv]
+        if start == 0:
+            continue
+        digs = [[(carries[start], 2)]] + _prefix(levels, sizes, start, i, lv - 1)
+        r = b.attempt(lambda: b.th(_scaled(digs), 1 << len(digs), name))
+        if r is not None:
+            return r
+    raise Unfit(f"no carry into bit {i} fits")
 
 
 def add_bits(b: Builder, xs: Sequence[int], ys: Sequence[int], cin: int, width: int, name: str) -> list[int]:
@@ -110,10 +135,9 @@ def add_bits(b: Builder, xs: Sequence[int], ys: Sequence[int], cin: int, width: 
         return fit([cin], width)
     xs, ys = xs[:n], ys[:n]
     if b.objective == "depth":
-        for ks in radix_plans(n, b.budget.bit_length()):
-            r = b.attempt(lambda: add_lookahead(b, xs, ys, cin, ks, name))
-            if r is not None:
-                return fit(r, width)
+        r = shallowest(b, n, lambda ks: add_lookahead(b, xs, ys, cin, ks, name), lambda L: L + 2)
+        if r is not None:
+            return fit(r, width)
     return fit(add_ripple(b, xs, ys, cin, name), width)
 
 

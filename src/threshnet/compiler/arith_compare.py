@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .synth import FALSE, Builder, fit, label, radix_plans, register
+from .synth import FALSE, Builder, fit, label, register, shallowest
 from .words import WNode
 
 __all__ = ["sign", "compare_bits"]
@@ -59,18 +59,17 @@ def sign(b: Builder, xs: Sequence[int], ys: Sequence[int], name: str) -> tuple[i
         return FALSE, FALSE, FALSE ^ 1
     digits = [[(x, 1), (y, -1)] for x, y in zip(xs[:n], ys[:n])]
 
-    def build(ks: tuple[int, ...]) -> tuple[int, int, int]:
+    def build(ks: tuple[int, ...]) -> list[int]:
         gt, lt, top = _signs(b, digits, ks, name)
         if ks:
             eq = b.th([(l, -1) for d in top for l, _ in d], 0, f"{name}.eq")
         else:
             eq = b.th([(gt, -1), (lt, -1)], 0, f"{name}.eq")
-        return gt, lt, eq
+        return [gt, lt, eq]
 
-    for ks in radix_plans(n, b.budget.bit_length()):
-        r = b.attempt(lambda: build(ks))
-        if r is not None:
-            return r
+    r = shallowest(b, n, build, lambda L: L + 1)
+    if r is not None:
+        return r[0], r[1], r[2]
     raise ValueError(f"no comparison of {n}-bit words fits the budget {b.budget}")
 
 

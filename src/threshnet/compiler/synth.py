@@ -61,15 +61,13 @@ import networkx as nx
 import numpy as np
 
 from .keys import INPUTS, NAME, NEG, OP, OP_CONST, OP_INPUT, OP_THRESHOLD, OUTPUTS, THRESHOLD, WEIGHT
-from .options import ACTIVATIONS, FLOAT_BITS, choice
+from .options import ACTIVATIONS, FLOAT_BITS, OBJECTIVES, choice
 from .words import WNode, WordSpec, verify_words
 
 __all__ = ["FALSE", "TRUE", "OBJECTIVES", "Builder", "SYNTH", "Unfit", "budget_for", "register", "simulate",
            "synthesize"]
 
 FALSE, TRUE = 0, 1
-#: Synthesis objectives: fewest layers (then gates) that fit the dtype, or fewest gates.
-OBJECTIVES = ("depth", "size")
 
 Terms = Sequence[tuple[int, int]]
 
@@ -321,38 +319,54 @@ def label(b: Builder) -> str:
     return node.name or f"n{i}"
 
 
-def radix_plans(n: int, qmax: int, levels: int = 8) -> Iterator[tuple[int, ...]]:
-    """Radix tuples ``(k1, ..., kL)`` (block sizes, each >= 2, every level but the last below ``n``) for hierarchical
-    lookahead over ``n`` digits, by ``L`` then fewest blocks; a gate reads at most about
-    ``sum(k - 1) + ceil(n / prod(k))`` digits, and tuples where that exceeds ``qmax`` are left out."""
-    for L in range(0, levels + 1):
-        found: list[tuple[int, tuple[int, ...]]] = []
-        stack: list[tuple[int, ...]] = [()]
-        while stack:
-            ks = stack.pop()
-            prod = 1
-            for k in ks:
-                prod *= k
-            if len(ks) == L:
-                top = -(-n // prod)
-                if sum(k - 1 for k in ks) + top - 1 <= qmax:
-                    blocks = 0
-                    K = 1
-                    for k in ks:
-                        K *= k
-                        blocks += -(-n // K)
-                    found.append((blocks, ks))
+def radix_plans(n: int, qmax: int, levels: int) -> list[tuple[int, ...]]:
+    """Radix tuples ``(k1, ..., kL)`` with ``L = levels`` for a hierarchy of groups over ``n`` digits:
+    groups of ``k1`` digits, groups of ``k2`` of those, ...; every ``k`` and the number of top-level
+    groups at most ``qmax``, every level but the last below ``n``.  Fewest group gates first."""
+    found: list[tuple[int, tuple[int, ...]]] = []
+    stack: list[tuple[tuple[int, ...], int]] = [((), 1)]
+    while stack:
+        ks, prod = stack.pop()
+        if len(ks) == levels:
+            if -(-n // prod) <= qmax:
+                blocks, size = 0, 1
+                for k in ks:
+                    size *= k
+                    blocks += -(-n // size)
+                found.append((blocks, ks))
+            continue
+        if prod >= n:
+            continue
+        for k in range(2, qmax + 1):
+            stack.append((ks + (k,), prod * k))
+            if prod * k >= n:
+                break
+    found.sort()
+    return [ks for _, ks in found]
+
+
+def shallowest(b: Builder, n: int, build: Callable[[tuple[int, ...]], list[int]],
+               floor: Callable[[int], int]) -> list[int] | None:
+    """The result of ``build(radices)`` of least depth, then fewest gates, over :func:`radix_plans`
+    of ``n`` digits; ``floor(L)`` is the least depth a plan of ``L`` levels can have (the search stops
+    there).  None when no plan fits."""
+    qmax = max(2, b.budget.bit_length())
+    best: tuple[int, int, tuple[int, ...]] | None = None
+    for L in range(0, max(1, n.bit_length()) + 1):
+        if best is not None and best[0] <= floor(L):
+            break
+        for ks in radix_plans(n, qmax, L):
+            m = b.mark()
+            r = b.attempt(lambda: build(ks))
+            if r is None:
                 continue
-            used = sum(k - 1 for k in ks)
-            if prod >= n:
-                continue  # a level above one group covering everything is useless
-            for k in range(2, qmax + 2 - used):
-                stack.append(ks + (k,))
-                if prod * k >= n:
-                    break
-        found.sort(key=lambda x: (x[0], x[1]))
-        for _, ks in found:
-            yield ks
+            key = (max([b.depth(l) for l in r] + [0]), b.mark() - m, ks)
+            b.rollback(m)
+            if best is None or key[:2] < best[:2]:
+                best = key
+            if key[0] <= floor(L):
+                break
+    return None if best is None else build(best[2])
 
 
 # ----------------------------------------------------------------------------- the driver
