@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .synth import FALSE, TRUE, Builder, Unfit, fit, label, register, shallowest
+from .synth import FALSE, TRUE, Builder, Unfit, fit, label, register, shallowest, digits_fit
 from .words import WNode
 
 __all__ = ["add_bits", "add_ripple", "add_lookahead"]
@@ -135,7 +135,8 @@ def add_bits(b: Builder, xs: Sequence[int], ys: Sequence[int], cin: int, width: 
         return fit([cin], width)
     xs, ys = xs[:n], ys[:n]
     if b.objective == "depth":
-        r = shallowest(b, n, lambda ks: add_lookahead(b, xs, ys, cin, ks, name), lambda L: L + 2)
+        r = shallowest(b, n, lambda ks: add_lookahead(b, xs, ys, cin, ks, name), lambda L: L + 2,
+                       digits_fit(b, lambda q: 1 << q) + 1)
         if r is not None:
             return fit(r, width)
     return fit(add_ripple(b, xs, ys, cin, name), width)

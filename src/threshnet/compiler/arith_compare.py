@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .synth import FALSE, Builder, fit, label, register, shallowest
+from .synth import FALSE, Builder, fit, label, register, shallowest, digits_fit
 from .words import WNode
 
 __all__ = ["sign", "compare_bits"]
@@ -67,7 +67,7 @@ def sign(b: Builder, xs: Sequence[int], ys: Sequence[int], name: str) -> tuple[i
             eq = b.th([(gt, -1), (lt, -1)], 0, f"{name}.eq")
         return [gt, lt, eq]
 
-    r = shallowest(b, n, build, lambda L: L + 1)
+    r = shallowest(b, n, build, lambda L: L + 1, digits_fit(b, lambda q: 1) + 1)
     if r is not None:
         return r[0], r[1], r[2]
     raise ValueError(f"no comparison of {n}-bit words fits the budget {b.budget}")

@@ -320,9 +320,9 @@ def label(b: Builder) -> str:
 
 
 def radix_plans(n: int, qmax: int, levels: int) -> list[tuple[int, ...]]:
-    """Radix tuples ``(k1, ..., kL)`` with ``L = levels`` for a hierarchy of groups over ``n`` digits:
-    groups of ``k1`` digits, groups of ``k2`` of those, ...; every ``k`` and the number of top-level
-    groups at most ``qmax``, every level but the last below ``n``.  Fewest group gates first."""
+    """Radix tuples ``(k1 >= k2 >= ... >= kL)`` with ``L = levels`` for a hierarchy of groups over ``n``
+    digits: groups of ``k1`` digits, groups of ``k2`` of those, ...; every ``k`` and the number of
+    top-level groups at most ``qmax``, every level but the last below ``n``.  Fewest group gates first."""
     found: list[tuple[int, tuple[int, ...]]] = []
     stack: list[tuple[tuple[int, ...], int]] = [((), 1)]
     while stack:
@@ -337,7 +337,7 @@ def radix_plans(n: int, qmax: int, levels: int) -> list[tuple[int, ...]]:
             continue
         if prod >= n:
             continue
-        for k in range(2, qmax + 1):
+        for k in range(2, min(qmax, ks[-1] if ks else qmax) + 1):
             stack.append((ks + (k,), prod * k))
             if prod * k >= n:
                 break
@@ -345,17 +345,20 @@ def radix_plans(n: int, qmax: int, levels: int) -> list[tuple[int, ...]]:
     return [ks for _, ks in found]
 
 
+#: Plans of one depth class tried by :func:`shallowest` (the fewest-gate ones first).
+PLANS_PER_LEVEL = 64
+
+
 def shallowest(b: Builder, n: int, build: Callable[[tuple[int, ...]], list[int]],
-               floor: Callable[[int], int]) -> list[int] | None:
+               floor: Callable[[int], int], qmax: int) -> list[int] | None:
     """The result of ``build(radices)`` of least depth, then fewest gates, over :func:`radix_plans`
-    of ``n`` digits; ``floor(L)`` is the least depth a plan of ``L`` levels can have (the search stops
-    there).  None when no plan fits."""
-    qmax = max(2, b.budget.bit_length())
+    of ``n`` digits (at most :data:`PLANS_PER_LEVEL` per number of levels); ``floor(L)`` is the least
+    depth a plan of ``L`` levels can have (the search stops there).  None when no plan fits."""
     best: tuple[int, int, tuple[int, ...]] | None = None
     for L in range(0, max(1, n.bit_length()) + 1):
         if best is not None and best[0] <= floor(L):
             break
-        for ks in radix_plans(n, qmax, L):
+        for ks in radix_plans(n, max(2, qmax), L)[:PLANS_PER_LEVEL]:
             m = b.mark()
             r = b.attempt(lambda: build(ks))
             if r is None:
@@ -367,6 +370,18 @@ def shallowest(b: Builder, n: int, build: Callable[[tuple[int, ...]], list[int]]
             if key[0] <= floor(L):
                 break
     return None if best is None else build(best[2])
+
+
+def digits_fit(b: Builder, weight: Callable[[int], int]) -> int:
+    """The largest ``q`` whose gate ``[sum_{t<q} 2^t (x_t + y_t) >= weight(q)]`` over inputs fits ``b``."""
+    q = 1
+    while q < 62:
+        nxt = q + 1
+        cost = 2 * ((1 << nxt) - 1) + abs(weight(nxt)) + 2
+        if cost > b.budget or (b.max_weight is not None and (1 << (nxt - 1)) > b.max_weight):
+            break
+        q = nxt
+    return q
 
 
 # ----------------------------------------------------------------------------- the driver
