@@ -286,9 +286,30 @@ class Builder:
         return int(r) ^ parity
 
     def mux(self, c: int, x: int, y: int, name: str | None = None) -> int:
-        """``x if c else y`` = ``[2 (c & x) + y - c >= 1]``."""
+        """``x if c else y`` = ``[2 (c & x) + y - c >= 1]`` (two gates, depth 2 over ``c``).
+
+        With ``objective="depth"`` and ``c`` the deepest operand, a gate ``c = [L >= t]`` folds
+        into its readers: ``c & x = [L + M x >= t + M]`` (``M = hi - t + 1``, so ``x = 0`` makes it
+        false) and ``~c & y = [-L + M' y >= 1 - t + M']`` (``M' = t - lo``), read by one OR: one
+        layer after ``c``'s operands instead of two after ``c``, when the wider gates fit.
+        """
         if x == y:
             return x
+        g = self.gates[c >> 1]
+        if (self.objective == "depth" and g is not None
+                and self.depth(c) >= max(self.depth(x), self.depth(y))):
+            terms = [(2 * u, w) for u, w in g.terms]
+            t = g.t
+            if c & 1:  # ~[L >= t] = [-L >= 1 - t]
+                terms, t = [(u, -w) for u, w in terms], 1 - t
+            lo = sum(w for _, w in terms if w < 0)
+            hi = sum(w for _, w in terms if w > 0)
+            m, m2 = max(hi - t + 1, 1), max(t - lo, 1)
+            r = self.attempt(lambda: self.or_([
+                self.th(terms + [(x, m)], t + m, f"{name}.x" if name else None),
+                self.th([(u, -w) for u, w in terms] + [(y, m2)], 1 - t + m2, f"{name}.y" if name else None)], name))
+            if r is not None:
+                return int(r)
         return self.th([(self.and_([c, x]), 2), (y, 1), (c, -1)], 1, name)
 
 
