@@ -366,22 +366,41 @@ def radix_plans(n: int, qmax: int, levels: int) -> list[tuple[int, ...]]:
     return [ks for _, ks in found]
 
 
-#: Plans of one depth class tried by :func:`shallowest` (the fewest-gate ones first).
+#: Plans of one depth class tried by :func:`shallowest` (the preferred ones first), and the gates
+#: (per digit) that trying them may make before the search moves on.
 PLANS_PER_LEVEL = 64
+WORK_PER_DIGIT = 10
 
 
 def shallowest(b: Builder, n: int, build: Callable[[tuple[int, ...]], list[int]],
-               floor: Callable[[int], int], qmax: int) -> list[int] | None:
+               floor: Callable[[int], int], qmax: int,
+               prefer: Callable[[tuple[int, ...]], bool] | None = None) -> list[int] | None:
     """The result of ``build(radices)`` of least depth, then fewest gates, over :func:`radix_plans`
-    of ``n`` digits (at most :data:`PLANS_PER_LEVEL` per number of levels); ``floor(L)`` is the least
-    depth a plan of ``L`` levels can have (the search stops there).  None when no plan fits."""
+    of ``n`` digits; ``floor(L)`` is the least depth a plan of ``L`` levels can have (the search stops
+    there), ``prefer(ks)`` marks plans likely to reach it (tried first).  At most
+    :data:`PLANS_PER_LEVEL` plans per number of levels and :data:`WORK_PER_DIGIT` ``* n`` gates made
+    per level are tried, so the search is deterministic and linear in ``n``.  None when no plan fits."""
     best: tuple[int, int, tuple[int, ...]] | None = None
     for L in range(0, max(1, n.bit_length()) + 1):
         if best is not None and best[0] <= floor(L):
             break
-        for ks in radix_plans(n, max(2, qmax), L)[:PLANS_PER_LEVEL]:
+        plans = radix_plans(n, max(2, qmax), L)
+        if prefer is not None:
+            plans.sort(key=lambda ks: not prefer(ks))  # stable: fewest gates first within each class
+        work = 0
+        for ks in plans[:PLANS_PER_LEVEL]:
+            if work > WORK_PER_DIGIT * n and best is not None:
+                break
             m = b.mark()
-            r = b.attempt(lambda: build(ks))
+            made = [0]
+
+            def run() -> list[int]:
+                try:
+                    return build(ks)
+                finally:
+                    made[0] = b.mark() - m
+            r = b.attempt(run)
+            work += made[0]
             if r is None:
                 continue
             key = (max([b.depth(l) for l in r] + [0]), b.mark() - m, ks)
