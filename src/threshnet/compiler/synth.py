@@ -60,6 +60,7 @@ from typing import Callable, Iterator, Sequence
 import networkx as nx
 import numpy as np
 
+from .errors import SpecError
 from .keys import INPUTS, NAME, NEG, OP, OP_CONST, OP_INPUT, OP_THRESHOLD, OUTPUTS, THRESHOLD, WEIGHT
 from .options import ACTIVATIONS, FLOAT_BITS, OBJECTIVES, choice
 from .words import WNode, WordSpec, verify_words
@@ -441,7 +442,12 @@ def build_words(ws: WordSpec, b: Builder) -> list[tuple[str, int]]:
             if fn is None:
                 raise ValueError(f"no threshold synthesis for operator {n.op!r}")
             b.current = (i, n)
-            out = fn(b, n, [bits[j] for j in n.args])
+            try:
+                out = fn(b, n, [bits[j] for j in n.args])
+            except Unfit as e:
+                raise SpecError.at(f"{n.op}: no exact threshold construction fits the target "
+                                   f"({e}); use a wider dtype or a larger max_weight", n.span, ws.filename,
+                                   ws.source) from None
         if len(out) != n.width:
             raise AssertionError(f"synthesis of {n.op} made {len(out)} bits for width {n.width}")
         bits.append(list(out))
