@@ -286,32 +286,54 @@ class Builder:
             r = self.xor([self.xor(keep[:h], name), self.xor(keep[h:], name)], name)
         return int(r) ^ parity
 
-    def mux(self, c: int, x: int, y: int, name: str | None = None) -> int:
-        """``x if c else y`` = ``[2 (c & x) + y - c >= 1]`` (two gates, depth 2 over ``c``).
+    def linear(self, lit: int) -> tuple[list[tuple[int, int]], int] | None:
+        """A gate literal as ``(terms, t)`` with ``lit = [sum w * term >= t]``; None for inputs and constants."""
+        g = self.gates[lit >> 1]
+        if g is None:
+            return None
+        terms = [(2 * u, w) for u, w in g.terms]
+        if lit & 1:  # ~[L >= t] = [-L >= 1 - t]
+            return [(u, -w) for u, w in terms], 1 - g.t
+        return terms, g.t
 
-        With ``objective="depth"`` and ``c`` the deepest operand, a gate ``c = [L >= t]`` folds
-        into its readers: ``c & x = [L + M x >= t + M]`` (``M = hi - t + 1``, so ``x = 0`` makes it
-        false) and ``~c & y = [-L + M' y >= 1 - t + M']`` (``M' = t - lo``), read by one OR: one
-        layer after ``c``'s operands instead of two after ``c``, when the wider gates fit.
-        """
-        if x == y:
-            return x
-        g = self.gates[c >> 1]
-        if (self.objective == "depth" and g is not None
-                and self.depth(c) >= max(self.depth(x), self.depth(y))):
-            terms = [(2 * u, w) for u, w in g.terms]
-            t = g.t
-            if c & 1:  # ~[L >= t] = [-L >= 1 - t]
-                terms, t = [(u, -w) for u, w in terms], 1 - t
-            lo = sum(w for _, w in terms if w < 0)
-            hi = sum(w for _, w in terms if w > 0)
-            m, m2 = max(hi - t + 1, 1), max(t - lo, 1)
-            r = self.attempt(lambda: self.or_([
-                self.th(terms + [(x, m)], t + m, f"{name}.x" if name else None),
-                self.th([(u, -w) for u, w in terms] + [(y, m2)], 1 - t + m2, f"{name}.y" if name else None)], name))
+    def and_into(self, g: int, x: int, name: str | None = None) -> int:
+        """``g & x`` as one gate at ``g``'s depth when ``g`` is a gate ``[L >= t]``:
+        ``[L + M x >= t + M]`` with ``M = hi - t + 1`` (so ``x = 0`` makes it false); else ``[g + x >= 2]``."""
+        lin = self.linear(g)
+        if lin is not None:
+            terms, t = lin
+            m = max(sum(w for _, w in terms if w > 0) - t + 1, 1)
+            r = self.attempt(lambda: self.th(terms + [(x, m)], t + m, name))
             if r is not None:
                 return int(r)
-        return self.th([(self.and_([c, x]), 2), (y, 1), (c, -1)], 1, name)
+        return self.and_([g, x], name)
+
+    def mux(self, c: int, x: int, y: int, name: str | None = None) -> int:
+        """``x if c else y``: ``[2 (c & x) + y - c >= 1]`` (two gates), or, with ``objective="depth"``
+        when it is shallower, ``(c & x) | (~c & y)`` with each AND folded into its deeper operand's
+        gate (:meth:`and_into`): one layer after the deepest operand instead of two."""
+        if x == y:
+            return x
+        plain = lambda: self.th([(self.and_([c, x]), 2), (y, 1), (c, -1)], 1, name)  # noqa: E731
+        if self.objective != "depth":
+            return plain()
+
+        def fold() -> int:
+            u = self.and_into(x, c) if self.depth(x) > self.depth(c) else self.and_into(c, x)
+            v = self.and_into(y, c ^ 1) if self.depth(y) > self.depth(c) else self.and_into(c ^ 1, y)
+            return self.or_([u, v], name)
+
+        m = self.mark()
+        r = self.attempt(fold)
+        if r is None:
+            return plain()
+        d_fold = self.depth(r)
+        self.rollback(m)
+        r2 = plain()
+        if self.depth(r2) <= d_fold:
+            return r2
+        self.rollback(m)
+        return fold()
 
 
 #: op -> synthesis function ``(builder, node, operand bits) -> result bits`` (LSB first, node.width of them).
