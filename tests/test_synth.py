@@ -276,3 +276,10 @@ def test_256_bit_networks_on_random_values(activation):
     for ws in (_ws("add", 256, 256), _ws("lt", 256, 256)):
         net = threshnet.compile(dummy_spec(ws), activation, layout="sparse")
         net_check(net, ws, rows=40)
+
+
+@pytest.mark.parametrize("activation", ["step", "relu"])
+def test_counts_too_wide_for_one_gate(activation):
+    """bfloat16 holds no gate over 130 bits: atleast counts first, parity splits."""
+    for ws in (bits_op("atleast", 200, (100,)), bits_op("atleast", 130, (129,)), bits_op("parity", 300, ())):
+        sim_check(ws, dtype="bfloat16", activation=activation, rows=100)
