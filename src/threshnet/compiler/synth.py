@@ -40,6 +40,14 @@ the dtype the graph was synthesized for.  The constructions are checked
 against :func:`~.words.evaluate_words` (tests simulate the builder directly,
 :func:`simulate`) and proved against the bit-level reference lowering.
 
+Derived gates: ``and_``/``or_`` (split into a tree when too wide), ``xor``
+(``[sum x - 2 sum_{i even} [sum x >= i] >= 1]``, or the unit-weight ladder
+under a small ``max_weight``), ``mux`` and ``and_into`` (an AND folded into
+a gate operand, ``[L + M x >= t + M]``).  Constructions with a depth/size
+trade-off enumerate *radix plans* (:func:`radix_plans`: groups of ``k1``
+digits, groups of ``k2`` groups, ...) and :func:`shallowest` builds them
+under ``b.attempt``, keeping the least deep (then smallest) plan that fits.
+
 The registry
 ------------
 ``SYNTH[op](b, node, operand_bits) -> result bits``: ``operand_bits`` holds,
