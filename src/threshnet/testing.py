@@ -48,7 +48,7 @@ from .compiler.spec import (
 __all__ = [
     "CONFIGS", "NetlistCase", "SpecCase", "Tree", "assert_equivalent", "assert_compiles_everywhere",
     "fuzz_rows", "inputs_for", "netlist_cases", "netlist_specs", "prover_available", "spec_cases", "spec_texts", "specs", "xor_spec_texts",
-    "xor_specs",
+    "xor_specs", "V2Case", "v2_spec_cases", "v2_spec_texts", "word_values",
 ]
 
 #: A drawn expression: ``("const", 0|1)``, ``("name", id)``, ``("not", t)`` or ``(op, left, right)``
@@ -741,3 +741,219 @@ def _spec_text(spec: Spec, limit: int = 4000) -> str:
 
     text = render(spec)
     return text if len(text) <= limit else text[:limit] + "\n..."
+
+
+# ----------------------------------------------------------------------------- v2 specs (words)
+
+#: Widest value a drawn v2 expression may have before it is sliced back.
+V2_MAX_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class V2Case:
+    """A drawn v2 spec: its text and its input ports (``name -> width``)."""
+
+    text: str
+    inputs: tuple[tuple[str, int], ...]
+
+
+class _V2Draw:
+    """Draws typed v2 expressions: every one comes with its width by the language's width rules."""
+
+    def __init__(self, draw: Any, pool: list[tuple[str, int]], funcs: list[tuple[str, list[int], list[int]]]):
+        self.draw, self.pool, self.funcs = draw, pool, funcs
+
+    def leaf(self) -> tuple[str, int]:
+        d = self.draw
+        if self.pool and d(st.integers(0, 4)):
+            return d(st.sampled_from(self.pool))
+        v = d(st.integers(0, 40))
+        text = d(st.sampled_from([str(v), hex(v), bin(v)]))
+        return text, max(1, v.bit_length())
+
+    def atom(self, t: str, w: int) -> str:
+        return t if re.fullmatch(r"[A-Za-z_0-9]+", t) else f"({t})"
+
+    def fit(self, t: str, w: int, most: int) -> tuple[str, int]:
+        """``t`` sliced to at most ``most`` bits."""
+        if w <= most:
+            return t, w
+        return f"{self.atom(t, w)}[{most - 1}:0]", most
+
+    def bit(self, depth: int) -> tuple[str, int]:
+        """A 1-bit expression."""
+        t, w = self.expr(depth)
+        if w == 1:
+            return t, 1
+        k = self.draw(st.integers(0, w - 1))
+        return f"{self.atom(t, w)}[{k}]", 1
+
+    def expr(self, depth: int) -> tuple[str, int]:
+        d = self.draw
+        if depth <= 0:
+            return self.leaf()
+        kind = d(st.sampled_from(["leaf", "not", "arith", "shift", "cmp", "bitwise", "cond", "slice", "concat",
+                                  "maj", "atleast", "popcount", "reduce", "minmax", "th", "call"]))
+        sub = lambda: self.expr(depth - 1)  # noqa: E731
+        if kind == "leaf":
+            return self.leaf()
+        if kind == "not":
+            t, w = sub()
+            return f"{d(st.sampled_from('~!'))}{self.atom(t, w)}", w
+        if kind == "arith":
+            (a, wa), (b, wb) = sub(), sub()
+            op = d(st.sampled_from("+-*"))
+            w = wa + wb if op == "*" else max(wa, wb) + 1
+            return self.fit(f"{self.atom(a, wa)} {op} {self.atom(b, wb)}", w, V2_MAX_WIDTH)
+        if kind == "shift":
+            t, w = sub()
+            k = d(st.integers(0, 3))
+            if d(st.booleans()):
+                return self.fit(f"{self.atom(t, w)} << {k}", w + k, V2_MAX_WIDTH)
+            return f"{self.atom(t, w)} >> {k}", max(w - k, 1)
+        if kind == "cmp":
+            (a, wa), (b, wb) = sub(), sub()
+            return f"{self.atom(a, wa)} {d(st.sampled_from(['<', '<=', '>', '>=', '==', '!=']))} {self.atom(b, wb)}", 1
+        if kind == "bitwise":
+            (a, wa), (b, wb) = sub(), sub()
+            return f"{self.atom(a, wa)} {d(st.sampled_from('&^|'))} {self.atom(b, wb)}", max(wa, wb)
+        if kind == "cond":
+            (c, _), (x, wx), (y, wy) = self.bit(depth - 1), sub(), sub()
+            return f"{self.atom(c, 1)} ? {self.atom(x, wx)} : {self.atom(y, wy)}", max(wx, wy)
+        if kind == "slice":
+            t, w = sub()
+            hi = d(st.integers(0, w - 1))
+            lo = d(st.integers(0, hi))
+            return f"{self.atom(t, w)}[{hi}:{lo}]", hi - lo + 1
+        if kind == "concat":
+            parts = [sub() for _ in range(d(st.integers(1, 3)))]
+            return self.fit("{" + ", ".join(t for t, _ in parts) + "}", sum(w for _, w in parts), V2_MAX_WIDTH)
+        if kind in ("maj", "popcount", "reduce", "atleast"):
+            parts = [sub() for _ in range(d(st.integers(1, 3)))]
+            args = ", ".join(t for t, _ in parts)
+            n = sum(w for _, w in parts)
+            if kind == "maj":
+                return f"maj({args})", 1
+            if kind == "popcount":
+                return f"popcount({args})", max(1, n.bit_length())
+            if kind == "atleast":
+                return f"atleast({d(st.integers(0, n + 1))}, {args})", 1
+            return f"{d(st.sampled_from(['and', 'or', 'xor']))}({args})", 1
+        if kind == "minmax":
+            (a, wa), (b, wb) = sub(), sub()
+            return f"{d(st.sampled_from(['min', 'max']))}({a}, {b})", max(wa, wb)
+        if kind == "th":
+            terms = [self.bit(depth - 1)[0] for _ in range(d(st.integers(1, 4)))]
+            weights = [d(st.integers(-3, 3)) for _ in terms]
+            body = ""
+            for k, (wt, x) in enumerate(zip(weights, terms)):
+                sign = "-" if wt < 0 else "+"
+                term = f"{abs(wt)}*{self.atom(x, 1)}"
+                body += (f"0 {sign} " if k == 0 and wt < 0 else "" if k == 0 else f" {sign} ") + term
+            return f"th({body} >= {d(st.integers(0, 4))})", 1
+        single = [f for f in self.funcs if len(f[2]) == 1]
+        if not single:
+            return self.leaf()
+        name, params, _ = d(st.sampled_from(single))
+        args = [self.fit(*sub(), most=pw)[0] for pw in params]
+        return f"{name}({', '.join(args)})", single[[f[0] for f in single].index(name)][2][0]
+
+
+def _vdecl(name: str, w: int, vector: bool) -> str:
+    return f"{name}[{w}]" if vector else name
+
+
+@st.composite
+def v2_spec_cases(draw: Any, max_inputs: int = 4, max_width: int = 6, max_assignments: int = 5,
+                  max_depth: int = 3, functions: bool = True) -> V2Case:
+    """Random well-formed v2 specs: vector and scalar inputs, every operator and built-in, functions
+    (one or several results, vector parameters), slices, concatenation, ``?:``, bit-by-bit outputs.
+
+    Every expression is drawn with its width, so conditions are 1 bit, slices are in range and
+    arguments fit their parameters; compound operands are parenthesised (precedence is tested
+    elsewhere).  Ports are declared (outputs sometimes wider than their value) or inferred.
+    """
+    n_in = draw(st.integers(1, max_inputs))
+    inputs: list[tuple[str, int, bool]] = []
+    for i in range(n_in):
+        vector = draw(st.booleans())
+        inputs.append((f"x{i}", draw(st.integers(1, max_width)) if vector else 1, vector))
+    lines: list[str] = []
+    funcs: list[tuple[str, list[int], list[int]]] = []
+    if functions:
+        for f in range(draw(st.integers(0, 2))):
+            params = [(f"p{k}", draw(st.integers(1, 4)), draw(st.booleans())) for k in range(draw(st.integers(1, 3)))]
+            params = [(n, w if v else 1, v) for n, w, v in params]
+            gen = _V2Draw(draw, [(n, w) for n, w, _ in params], funcs[:])
+            n_res = draw(st.integers(1, 2))
+            body, results = [], []
+            for r in range(n_res):
+                t, w = gen.expr(draw(st.integers(0, 2)))
+                rw = draw(st.integers(w, w + 1))
+                results.append((f"r{r}", rw, rw > 1 or draw(st.booleans())))
+                body.append(f"    r{r} = {t}")
+            head = (f"def f{f}({', '.join(_vdecl(*p) for p in params)}) -> "
+                    f"{', '.join(_vdecl(*r) for r in results)}")
+            lines += [head, *body, "end"]
+            funcs.append((f"f{f}", [w for _, w, _ in params], [w for _, w, _ in results]))
+    pool = [(n, w) for n, w, _ in inputs]
+    gen = _V2Draw(draw, pool, funcs)
+    assigns: list[tuple[str, int]] = []
+    n_assign = draw(st.integers(1, max_assignments))
+    for k in range(n_assign):
+        multi = [f for f in funcs if len(f[2]) > 1]
+        if multi and draw(st.integers(0, 4)) == 0:
+            name, params, res = draw(st.sampled_from(multi))
+            args = [gen.fit(*gen.expr(draw(st.integers(0, 1))), most=pw)[0] for pw in params]
+            targets = [f"w{k}_{r}" for r in range(len(res))]
+            lines.append(f"{', '.join(targets)} = {name}({', '.join(args)})")
+            for t, w in zip(targets, res):
+                assigns.append((t, w))
+                pool.append((t, w))
+            continue
+        t, w = gen.expr(draw(st.integers(0, max_depth)))
+        lines.append(f"w{k} = {t}")
+        assigns.append((f"w{k}", w))
+        pool.append((f"w{k}", w))
+    decl_out = draw(st.booleans())
+    body_lines = lines
+    header = []
+    if draw(st.booleans()) or decl_out or any(v for _, _, v in inputs):  # inferred inputs are 1 bit
+        header.append("input " + ", ".join(_vdecl(*i) for i in inputs))
+    if decl_out:
+        outs = draw(st.lists(st.sampled_from(assigns), min_size=1, max_size=len(assigns), unique=True))
+        decls, extra = [], []
+        for n, w in outs:
+            ow = draw(st.integers(w, w + 2))
+            decls.append(_vdecl(f"o_{n}", ow, ow > 1))
+            if ow > 1 and draw(st.integers(0, 3)) == 0:  # bit by bit
+                extra.append(f"o_{n}[0] = {n if w == 1 else f'{n}[0]'}")
+                if ow > 1:
+                    extra.append(f"o_{n}[{ow - 1}:1] = " + (f"{n}[{w - 1}:1]" if w > 1 else "0"))
+            else:
+                extra.append(f"o_{n} = {n}")
+        header.append("output " + ", ".join(decls))
+        body_lines = lines + extra
+    if draw(st.booleans()):  # statements in any order (functions stay where they are)
+        body_lines = draw(st.permutations(body_lines)) if not funcs else body_lines
+    text = "\n".join(header + list(body_lines)) + "\n"
+    if header:
+        ports = tuple((n, w) for n, w, _ in inputs)
+    else:  # inferred: the inputs read, in order of first use
+        width = {n: w for n, w, _ in inputs}
+        seen = dict.fromkeys(n for n in re.findall(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*", text) if n in width)
+        ports = tuple((n, width[n]) for n in seen)
+    return V2Case(text, ports)
+
+
+def v2_spec_texts(**kwargs: Any) -> st.SearchStrategy[str]:
+    """Text of random v2 specs (see :func:`v2_spec_cases`)."""
+    return v2_spec_cases(**kwargs).map(lambda c: c.text)
+
+
+def word_values(spec: Spec) -> st.SearchStrategy[dict[str, int]]:
+    """Values for the input ports of ``spec.words`` (``name -> int`` in range)."""
+    ws = spec.words
+    if ws is None:
+        raise ValueError("the spec has no word program")
+    return st.fixed_dictionaries({p.name: st.integers(0, (1 << p.width) - 1) for p in ws.inputs})
