@@ -1,8 +1,10 @@
 """Properties of the v2 front end on random v2 specs (``threshnet.testing.v2_spec_cases``).
 
 * every drawn spec parses, its word program keeps the contract (``verify_words``),
-  and the bit-level spec (``bitblast``) evaluates like the word program
-  (``evaluate_words``) on random word values: two independent oracles;
+  and three independent oracles agree on random word values: the strategy's own
+  evaluator of the drawn expression trees (precedence, widths, built-ins and
+  functions worked out with Python integers), ``evaluate_words`` of the word
+  program, and ``evaluate`` of the bit-level spec (``bitblast``);
 * compiled networks (mlp and sparse, relu and step) equal the word oracle;
 * ``render`` round-trips: ``parse(render(s)).words`` evaluates like ``s.words``,
   and from the second round on ``render`` is a fixpoint (text and bit-level spec);
@@ -51,7 +53,10 @@ def test_random_v2_specs_bits_equal_words(case, data):
     assert spec.inputs == tuple(b for p in ws.inputs for b in p.bits)
     assert spec.outputs == tuple(b for p, _ in ws.outputs for b in p.bits)
     for values in draw_values(data, ws, 4):
-        assert words_of(ws, threshnet.evaluate(spec, bits_of(ws, values))) == evaluate_words(ws, values)
+        words = evaluate_words(ws, values)
+        assert words_of(ws, threshnet.evaluate(spec, bits_of(ws, values))) == words
+        want = case.evaluate(values)  # the strategy's own evaluator of the drawn trees
+        assert words == {p.name: want[p.name] for p, _ in ws.outputs}
 
 
 @pytest.mark.slow

@@ -221,3 +221,23 @@ def test_v1_render_unchanged_and_v2_render_is_v2():
     assert threshnet.render(spec) == "input a, b\noutput y\ny = a\n"
     spec = threshnet.parse((ROOT / "examples" / "adder8.bool").read_text())
     assert threshnet.render(spec) == "input a[8], b[8]\noutput s[9]\ns = a + b\n"
+
+
+# ----------------------------------------------------------------------------- word program goldens
+
+GOLDEN_WORDS = Path(__file__).resolve().parent / "golden" / "words"
+
+
+@pytest.mark.parametrize("name", V2_EXAMPLES)
+def test_example_word_program_golden(name):
+    """``dump_words`` of each v2 example is pinned (regenerate with THRESHNET_REGEN_GOLDEN=1 and review)."""
+    import os
+
+    from threshnet.compiler.words import dump_words
+    spec = threshnet.parse((ROOT / "examples" / f"{name}.bool").read_text(), f"{name}.bool")
+    got = dump_words(spec.words)
+    path = GOLDEN_WORDS / f"{name}.txt"
+    if os.environ.get("THRESHNET_REGEN_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(got)
+    assert got == path.read_text()
