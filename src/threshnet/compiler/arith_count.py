@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-__all__ = ["add_many", "add_two", "columns_of", "compress", "popcount", "symmetric", "weighted_bits"]
+__all__ = ["add_many", "add_two", "columns_of", "compress", "ge_const", "popcount", "symmetric", "weighted_bits"]
 
 Builder = Any  # compiler.synth.Builder: th(terms, t, name), const(v), budget, objective
 
@@ -168,9 +168,15 @@ def symmetric(b: Builder, bits: Sequence[int], f: Callable[[int], int], name: st
     changes = [(m, vals[m] - vals[m - 1]) for m in range(1, n + 1) if vals[m] != vals[m - 1]]
     if not changes:
         return b.const(bool(vals[0]))
-    if 3 * n > b.budget:  # count in blocks first, then decide on the count's bits
+    if 2 * n + 1 > b.budget:  # too wide for one gate: count in blocks, then compare the count
         cnt = popcount(b, sig, name=f"{name}.count")
-        return _function_of_word(b, cnt, lambda v: vals[v] if v <= n else 0, name)
+        if len(changes) == n and all(vals[m] == (vals[0] + m) % 2 for m in range(n + 1)):
+            return cnt[0] ^ vals[0]  # parity: bit 0 of the count
+        if len(changes) + 2 > b.budget:
+            raise ValueError(f"a symmetric function of {n} bits with {len(changes)} changes does not fit "
+                             f"the weight budget {b.budget}")
+        gates = [(ge_const(b, cnt, m, f"{name}.ge{m}"), d) for m, d in changes]
+        return _th(b, gates, 1 - vals[0], name)
     terms = [(x, 1) for x in sig]
     if len(changes) == 1 and changes[0][1] == 1:
         return _th(b, terms, changes[0][0], name)
@@ -180,18 +186,49 @@ def symmetric(b: Builder, bits: Sequence[int], f: Callable[[int], int], name: st
     return _th(b, gates, 1 - vals[0], name)
 
 
-def _function_of_word(b: Builder, word: list[int], f: Callable[[int], int], name: str) -> int:
-    """``f(value of word)`` for a small word: a weighted symmetric construction over its value."""
-    items = [(x, 1 << i) for i, x in enumerate(word)]
-    top = (1 << len(word)) - 1
-    vals = [int(f(v)) & 1 for v in range(top + 1)]
-    changes = [(m, vals[m] - vals[m - 1]) for m in range(1, top + 1) if vals[m] != vals[m - 1]]
-    if not changes:
-        return b.const(bool(vals[0]))
-    if len(changes) == 1 and changes[0][1] == 1:
-        return _th(b, items, changes[0][0], name)
-    gates = [(_th(b, items, m, f"{name}.ge{m}"), d) for m, d in changes]
-    return _th(b, gates, 1 - vals[0], name)
+def ge_const(b: Builder, word: Sequence[int], m: int, name: str = "ge") -> int:
+    """``[value(word) >= m]``: one gate when it fits the budget, else blocks combined by one gate.
+
+    Per block ``k`` (bits ``v_k``, constant digits ``m_k``) the digit
+    ``x_k = [v_k >= m_k] + [v_k > m_k]`` is 2 (greater), 1 (equal) or 0 (less),
+    and ``v >= m`` iff ``[sum_k 2^k x_k >= 2^K - 1]``: the top block that is
+    not equal decides, and all equal counts as ``>=``.
+    """
+    word = list(word)
+    n = len(word)
+    if m <= 0:
+        return b.const(True)
+    if m >= 1 << n:
+        return b.const(False)
+    if 2 * (1 << n) <= b.budget:
+        return _th(b, [(x, 1 << i) for i, x in enumerate(word)], m, name)
+    s = 1
+    while 2 * (2 << s) <= b.budget and s < n:
+        s += 1
+    pairs = []  # per block, LSB block first: ([block >= m_k], [block > m_k])
+    for k, lo in enumerate(range(0, n, s)):
+        bits = word[lo:lo + s]
+        mk = (m >> lo) & ((1 << len(bits)) - 1)
+        terms = [(x, 1 << i) for i, x in enumerate(bits)]
+        pairs.append((_th(b, terms, mk, f"{name}.b{k}ge"), _th(b, terms, mk + 1, f"{name}.b{k}gt")))
+    g = 1
+    while 4 << (g + 1) <= b.budget:
+        g += 1
+    if g < 2:
+        raise ValueError(f"comparing {n} bits does not fit the weight budget {b.budget}")
+    level = 0
+    while len(pairs) > 1:  # super-blocks of g blocks: the same digits one level up
+        nxt = []
+        for k, lo in enumerate(range(0, len(pairs), g)):
+            group = pairs[lo:lo + g]
+            digits = [(x, 1 << i) for i, pr in enumerate(group) for x in pr]
+            top = 1 << len(group)
+            last = len(pairs) <= g
+            nxt.append((_th(b, digits, top - 1, name if last else f"{name}.l{level}_{k}ge"),
+                        b.const(False) if last else _th(b, digits, top, f"{name}.l{level}_{k}gt")))
+        pairs = nxt
+        level += 1
+    return pairs[0][0]
 
 
 # ----------------------------------------------------------------------------- column compression
@@ -213,10 +250,14 @@ def columns_of(b: Builder, operands: Sequence[tuple[Sequence[int], int]], width:
     return cols, const % (1 << width)
 
 
-def _round_plan(heights: dict[int, int], k: int, r: int, width: int) -> tuple[int, int]:
-    """(largest height after one round with windows ``k`` and groups ``r``, estimated gates)."""
+#: A weight costs this fraction of a gate when a compression round is chosen (fan-in is time and memory).
+EDGE_COST = 0.05
+
+
+def _round_plan(heights: dict[int, int], k: int, r: int, width: int) -> tuple[int, int, int]:
+    """(largest height after one round with windows ``k`` and groups ``r``, gates, weights)."""
     after: dict[int, int] = {}
-    gates = 0
+    gates = edges = 0
     lo = min(heights)
     hi = max(heights)
     for c0 in range(lo, hi + 1, k):
@@ -230,9 +271,11 @@ def _round_plan(heights: dict[int, int], k: int, r: int, width: int) -> tuple[in
             for j in range(nb):
                 after[c0 + j] = after.get(c0 + j, 0) + 1
                 m = sum((p << i) % (2 << j) for i, p in enumerate(part))
+                terms = sum(p for i, p in enumerate(part) if i <= j)
                 gates += m // (2 << j) + 1
+                edges += (m // (2 << j) + 1) * terms + m // (2 << j)
             g += 1
-    return max(after.values(), default=0), gates
+    return max(after.values(), default=0), gates, edges
 
 
 def compress(b: Builder, cols: dict[int, list[int]], width: int, target: int = 2,
@@ -248,10 +291,11 @@ def compress(b: Builder, cols: dict[int, list[int]], width: int, target: int = 2
             for r in sorted({1, 2, 3, *range(4, hmax + 1, max(1, hmax // 16)), hmax}):
                 if r > hmax or not digits_fit(b, r * ((1 << k) - 1)):
                     continue
-                h, g = _round_plan(heights, k, r, width)
+                h, g, e = _round_plan(heights, k, r, width)
                 if h >= hmax:
                     continue
-                key = (h, g) if b.objective != "size" else (g / max(1, hmax - h), h)
+                cost = g + e * EDGE_COST
+                key = (h, cost) if b.objective != "size" else (cost / max(1, hmax - h), h)
                 if best is None or key < best[0]:
                     best = (key, k, r)
         if best is None:  # a budget too small for even a full adder: refuse clearly

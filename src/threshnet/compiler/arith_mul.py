@@ -66,7 +66,7 @@ def multiply(b: Builder, x: Sequence[int], y: Sequence[int], width: int, name: s
     const = 0
     if cy is not None:  # shifted additions, signed digits
         digits = csd_digits(cy)
-        if sum(1 for d in digits if d) > bin(cy).count("1"):
+        if sum(1 for d in digits if d) >= bin(cy).count("1"):
             digits = [cy >> i & 1 for i in range(cy.bit_length())]
         for i, d in enumerate(digits):
             if d == 1 and i < width:
