@@ -331,7 +331,7 @@ EXPECTED: dict[str, str] = {
     "crlf": "y=1 z=0\n",
     "lone_cr_whitespace": "y=1 z=0\n",
     "lone_cr_not_a_line_end": (
-        "F:1:11: error: unexpected name 'z'; expected '&', ';', '^', '|', end of input or end of line\n"
+        "F:1:11: error: unexpected name 'z'; expected ';', an operator, end of input or end of line\n"
         "    y = a & b\rz = a ^ b\n"
         "              ^\n"),
     "invalid_utf8": ("F:2:9: error: not UTF-8 text (invalid start byte)\n"
@@ -343,7 +343,7 @@ EXPECTED: dict[str, str] = {
     "nul": ("F:2:6: error: NUL character: this is not a text file\n"
             "    z = a\x00 ^ b\n"
             "         ^\n"),
-    "bom_and_crlf_error": ("F:2:8: error: unexpected end of line; expected '(', '~' or '!', a constant or a name\n"
+    "bom_and_crlf_error": ("F:2:8: error: unexpected end of line; expected '(', '{', '~' or '!', a name or a number\n"
                            "    z = a ^\n"
                            "           ^\n"),
 }

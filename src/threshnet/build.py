@@ -38,7 +38,7 @@ BUILD_DTYPE = torch.float64
 def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: bool = True,
             layout: str = "auto", progress: bool = False, optimize: bool = True,
             dtype: torch.dtype | str = torch.float32, strict: bool = False,
-            verify: bool | None = None) -> ThreshNet:
+            verify: bool | None = None, objective: str = "depth", max_weight: int | None = None) -> ThreshNet:
     """Compile a spec to an exact :class:`~threshnet.network.ThreshNet`.
 
     ``activation`` is ``"relu"`` or ``"step"``; ``output_step=False`` (relu
@@ -50,13 +50,17 @@ def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: b
     ``threshnet.precision.analyze`` certifies the network exact in it.
     ``strict=True`` makes the network reject inputs other than 0 and 1.
     ``verify=True`` checks every intermediate form (see
-    ``threshnet.compiler.compiling``).
+    ``threshnet.compiler.compiling``).  A word-level spec (v2) is synthesized
+    for ``dtype``: ``objective="depth"`` (default) builds the fewest layers
+    whose every gate is exact in it, ``"size"`` the fewest gates;
+    ``max_weight`` caps every weight (``threshnet.compiler.synth``).
     """
     _float_dtype(dtype)
     if activation == "step" and not output_step:
         raise ValueError("output_step=False needs activation='relu' (a step network ends in a step)")
     c = compile_stages(as_spec(spec), activation, output_step=output_step, layout=layout, progress=progress,
-                       optimize=optimize, verify=verify)
+                       optimize=optimize, verify=verify, dtype=_float_dtype(dtype), objective=objective,
+                       max_weight=max_weight)
     return build(c, dtype, strict=strict)
 
 

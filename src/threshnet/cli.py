@@ -39,7 +39,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .compiler.errors import SpecError
-from .compiler.options import ACTIVATIONS, FLOAT_DTYPES, IN_FORMATS, LAYOUTS, OUT_FORMATS, PROVE_METHODS
+from .compiler.options import ACTIVATIONS, FLOAT_DTYPES, IN_FORMATS, LAYOUTS, OBJECTIVES, OUT_FORMATS, PROVE_METHODS
 from .compiler.spec import Spec
 
 TABLE_LIMIT = 10
@@ -77,7 +77,9 @@ def _compile(args: argparse.Namespace, spec: Spec):
 
     try:
         c = compile_stages(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
-                           layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False))
+                           layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),
+                           dtype=getattr(args, "dtype", "float32"), objective=getattr(args, "objective", "depth"),
+                           max_weight=getattr(args, "max_weight", None))
         dump_dir = getattr(args, "dump_ir", None)
         if dump_dir:
             from .compiler.ir import write_dumps
@@ -571,6 +573,10 @@ def _whole(text: str, least: int) -> int:
     return v
 
 
+def _max_weight(text: str) -> int:
+    return _whole(text, 2)
+
+
 def _positive_int(text: str) -> int:
     return _whole(text, 1)
 
@@ -590,11 +596,12 @@ def _seconds(text: str) -> float:
 
 
 #: Defaults of options whose explicit use is checked against other options.
-_DEFAULTS = {"activation": "relu", "layout": "auto", "dtype": "float32", "method": "auto",
-             "samples": 100_000, "seed": 0}
+_DEFAULTS = {"activation": "relu", "layout": "auto", "dtype": "float32", "objective": "depth",
+             "method": "auto", "samples": 100_000, "seed": 0}
 #: Options that only shape a compile (meaningless with ``check --net``).
 _COMPILE_OPTIONS = (("activation", "--activation"), ("no_output_step", "--no-output-step"),
-                    ("layout", "--layout"), ("dtype", "--dtype"))
+                    ("layout", "--layout"), ("dtype", "--dtype"), ("objective", "--objective"),
+                    ("max_weight", "--max-weight"))
 
 
 def validate_options(args: argparse.Namespace) -> None:
@@ -654,6 +661,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  "or auto: mlp while the dense weights stay small (default)")
             sp.add_argument("--dtype", choices=FLOAT_DTYPES, default=None,
                             help="weights' dtype; refused unless the network is exact in it (default float32)")
+            sp.add_argument("--objective", choices=OBJECTIVES, default=None,
+                            help="word-level specs: fewest layers exact in the dtype (depth, default) or "
+                                 "fewest neurons (size)")
+            sp.add_argument("--max-weight", type=_max_weight, default=None, metavar="W",
+                            help="word-level specs: no weight above W in magnitude (W >= 2)")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
         sp.set_defaults(func=func, command_parser=sp)
         return sp

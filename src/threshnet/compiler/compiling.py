@@ -1,4 +1,9 @@
-"""The driver: parse -> lower -> mapping -> threshold -> layering -> backend.
+"""The driver: parse -> lower (or synthesize) -> mapping -> threshold -> layering -> backend.
+
+A spec that keeps a word program (``spec.words``, the v2 language) with word
+operators is not lowered bit by bit: ``synth.synthesize`` builds its
+threshold gates directly (a ``mapped`` graph), sized for the target
+``dtype`` and the ``objective`` (``"depth"`` or ``"size"``).
 
 :func:`compile_stages` runs the stages in order and keeps every intermediate
 form in a :class:`Compilation`.  With verification on (``verify=True``, or
@@ -24,11 +29,13 @@ from .keys import INPUTS, KIND, KIND_INPUT, OUTPUTS
 from .layering import asap_layers, depth_of, last_read, layer
 from .lower import lower
 from .mapping import map_threshold
-from .options import ACTIVATIONS, LAYOUTS, choice
+from .options import ACTIVATIONS, FLOAT_BITS, LAYOUTS, OBJECTIVES, choice, dtype_name
 from .parse import parse
 from .progress import stages
 from .sparse_backend import SparsePlan, plan_sparse
 from .spec import Spec
+from .synth import synthesize
+from .words import is_bit_logic
 from .threshold import threshold
 from .torch_backend import LayerPlan, plan_mlp
 
@@ -89,23 +96,34 @@ def as_spec_text(spec: Spec | str) -> Spec:
 
 def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: bool = True,
                    layout: str = "auto", progress: bool = False, optimize: bool = True,
-                   verify: bool | None = None) -> Compilation:
+                   verify: bool | None = None, dtype: str = "float32", objective: str = "depth",
+                   max_weight: int | None = None) -> Compilation:
     """Run every stage and keep every intermediate form.
 
     ``optimize=False`` skips the threshold mapping (one gate per AND/OR).
-    ``verify`` checks each stage's IR (see the module docstring).
+    ``verify`` checks each stage's IR (see the module docstring).  ``dtype``,
+    ``objective`` and ``max_weight`` steer the synthesis of word programs
+    (``threshnet.compiler.synth``); bit-level specs ignore them.
     """
     choice("layout", layout, LAYOUTS)
     choice("activation", activation, ACTIVATIONS)
+    choice("objective", objective, OBJECTIVES)
+    dtype = dtype_name(dtype)
     check = _checker(verify_requested(verify))
     with stages(STAGES, progress) as start:
         start("parse")
         spec = check(as_spec_text(spec), "spec")
         ports = {"n_inputs": len(spec.inputs), "n_outputs": len(spec.outputs)}
         start("lower")
-        bg = check(lower(spec), "boolean", **ports)
+        words = spec.words is not None and not is_bit_logic(spec.words)
+        if words:
+            bg = check(synthesize(spec.words, dtype=dtype if dtype in FLOAT_BITS else "float32",
+                                  objective=objective, max_weight=max_weight, activation=activation),
+                       "mapped", **ports)
+        else:
+            bg = check(lower(spec), "boolean", **ports)
         start("mapping")
-        mg = check(map_threshold(bg), "mapped", **ports) if optimize else bg
+        mg = check(map_threshold(bg), "mapped", **ports) if optimize and not words else bg
         start("threshold")
         tg = check(threshold(mg), "threshold", **ports)
         if layout == "auto":

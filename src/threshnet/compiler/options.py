@@ -9,6 +9,8 @@ from __future__ import annotations
 
 #: Hidden activations: a Heaviside step, or ReLU (with an exact 0/1 read-out).
 ACTIVATIONS = ("relu", "step")
+#: Synthesis objectives for word programs: fewest layers exact in the dtype, or fewest neurons.
+OBJECTIVES = ("depth", "size")
 #: Network layouts: dense ``nn.Linear`` layers, index-gathering layers, or chosen by size.
 LAYOUTS = ("auto", "mlp", "sparse")
 #: Float dtypes a network may be built in, with their significant bits.

@@ -6,7 +6,9 @@ AST never recurses, however deep the nesting.
 
 from __future__ import annotations
 
+import gc
 import threading
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Iterator
@@ -16,12 +18,15 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from .errors import DEFAULT_FILENAME, Span, SpecError
 from .source import decode_source
+from .ast2 import BINARY, Arith, Assign2, Call, Concat, Cond, Decl, Expr2, FuncDef, Index, Num, PortDecl, Slice, Target
 from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
+from .bitblast import bitblast
+from .elaborate import elaborate, words_of_v1
 from .validate import SPEC_WORDS, Driver, validate
 
 _DESCRIBE_EXPECTED = {
     "NAME": "a name",
-    "NUMBER": "a constant",
+    "NUMBER": "a number",
     "NOT": "'~' or '!'",
     "LPAR": "'('",
     "RPAR": "')'",
@@ -35,6 +40,24 @@ _DESCRIBE_EXPECTED = {
     "$END": "end of input",
     "INPUT": "'input'",
     "OUTPUT": "'output'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "COLON": "':'",
+    "QMARK": "'?'",
+    "ARROW": "'->'",
+    "EQEQ": "'=='",
+    "NOTEQ": "'!='",
+    "LESS": "'<'",
+    "LESSEQ": "'<='",
+    "MORE": "'>'",
+    "MOREEQ": "'>='",
+    "SHL": "'<<'",
+    "SHR": "'>>'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
 }
 
 
@@ -55,15 +78,40 @@ class _SpecError(Exception):
         self.message, self.span = message, span
 
 
+def _number(tok: Token) -> int:
+    """The value of a NUMBER token: decimal, ``0x`` hex or ``0b`` binary; ``_SpecError`` otherwise."""
+    text = tok.value
+    try:
+        if text[:2] in ("0x", "0X"):
+            return int(text[2:], 16) if text[2:].isalnum() else int("-")
+        if text[:2] in ("0b", "0B"):
+            return int(text[2:], 2) if text[2:].isalnum() else int("-")
+        if text.isdigit():
+            return int(text)
+    except ValueError:
+        pass
+    raise _SpecError(f"invalid number '{text}': write decimal (42), hex (0x2A) or binary (0b101010)", _span(tok))
+
+
+def _plain(items: tuple[object, ...]) -> list[object]:
+    """Drop punctuation tokens from a callback's children."""
+    return [x for x in items if not isinstance(x, Token)]
+
+
 @v_args(inline=True)
 class _Build(Transformer):
+    """Builds the AST while Lark reduces; ``v2`` records whether any v2 construct was seen."""
+
+    v2 = False
+
     def name(self, tok: Token) -> Name:
         return Name(str(tok), _span(tok))
 
-    def const(self, tok: Token) -> Const:
-        if tok.value not in ("0", "1"):
-            raise _SpecError(f"invalid constant '{tok.value}': only 0 and 1 are constants", _span(tok))
-        return Const(int(tok.value), _span(tok))
+    def const(self, tok: Token) -> Const | Num:
+        if tok.value in ("0", "1"):
+            return Const(int(tok.value), _span(tok))
+        self.v2 = True
+        return Num(_number(tok), tok.value, _span(tok))
 
     def paren(self, _l: Token, e: Expr, _r: Token) -> Expr:
         return e
@@ -71,29 +119,99 @@ class _Build(Transformer):
     def not_(self, tok: Token, e: Expr) -> Not:
         return Not(e, _join(_span(tok), e.span))
 
-    def and_(self, a: Expr, b: Expr) -> BinOp:
+    def and_(self, a: Expr, _op: Token, b: Expr) -> BinOp:
         return BinOp(AND, a, b, _join(a.span, b.span))
 
-    def xor_(self, a: Expr, b: Expr) -> BinOp:
+    def xor_(self, a: Expr, _op: Token, b: Expr) -> BinOp:
         return BinOp(XOR, a, b, _join(a.span, b.span))
 
-    def or_(self, a: Expr, b: Expr) -> BinOp:
+    def or_(self, a: Expr, _op: Token, b: Expr) -> BinOp:
         return BinOp(OR, a, b, _join(a.span, b.span))
 
-    def name_list(self, *toks: Token) -> list[Token]:
-        return list(toks)
+    def binop(self, a: Expr2, op: Token, b: Expr2) -> Arith:
+        self.v2 = True
+        return Arith(BINARY[op.value], a, b, _join(a.span, b.span))
 
-    def input_decl(self, _kw: Token, names: list[Token]) -> tuple[str, list[Token]]:
-        return ("input", names)
+    def cond_(self, c: Expr2, _q: Token, x: Expr2, _c: Token, y: Expr2) -> Cond:
+        self.v2 = True
+        return Cond(c, x, y, _join(c.span, y.span))
 
-    def output_decl(self, _kw: Token, names: list[Token]) -> tuple[str, list[Token]]:
-        return ("output", names)
+    def index(self, base: Expr2, _l: Token, bit: Token, r: Token) -> Index:
+        self.v2 = True
+        return Index(base, _number(bit), _join(base.span, _span(r)))
 
-    def assign(self, target: Token, e: Expr) -> Assign:
-        return Assign(str(target), e, _span(target))
+    def slice(self, base: Expr2, _l: Token, hi: Token, _c: Token, lo: Token, r: Token) -> Slice:
+        self.v2 = True
+        return Slice(base, _number(hi), _number(lo), _join(base.span, _span(r)))
+
+    def concat(self, l: Token, *items: object) -> Concat:
+        self.v2 = True
+        r = items[-1]
+        return Concat(tuple(_plain(items)), _join(_span(l), _span(r)))  # type: ignore[arg-type]
+
+    def call(self, name: Token, _l: Token, *items: object) -> Call:
+        self.v2 = True
+        r = items[-1]
+        return Call(str(name), tuple(_plain(items)), _join(_span(name), _span(r)), _span(name))  # type: ignore
+
+    def decl(self, tok: Token) -> Decl:
+        return Decl(str(tok), 1, False, _span(tok))
+
+    def vdecl(self, tok: Token, _l: Token, width: Token, r: Token) -> Decl:
+        self.v2 = True
+        w = _number(width)
+        if w < 1:
+            raise _SpecError(f"'{tok.value}' is declared with {w} bits; a width is at least 1", _span(width))
+        return Decl(str(tok), w, True, _join(_span(tok), _span(r)))
+
+    def decl_list(self, *items: object) -> tuple[Decl, ...]:
+        return tuple(_plain(items))  # type: ignore[arg-type]
+
+    def input_decl(self, _kw: Token, decls: tuple[Decl, ...]) -> PortDecl:
+        return PortDecl("input", decls)
+
+    def output_decl(self, _kw: Token, decls: tuple[Decl, ...]) -> PortDecl:
+        return PortDecl("output", decls)
+
+    def target(self, tok: Token) -> Target:
+        return Target(str(tok), None, None, _span(tok))
+
+    def bit_target(self, tok: Token, _l: Token, bit: Token, r: Token) -> Target:
+        self.v2 = True
+        b = _number(bit)
+        return Target(str(tok), b, b, _join(_span(tok), _span(r)))
+
+    def slice_target(self, tok: Token, _l: Token, hi: Token, _c: Token, lo: Token, r: Token) -> Target:
+        self.v2 = True
+        return Target(str(tok), _number(hi), _number(lo), _join(_span(tok), _span(r)))
+
+    def target_list(self, *items: object) -> tuple[Target, ...]:
+        targets = tuple(_plain(items))
+        if len(targets) > 1:
+            self.v2 = True
+        return targets  # type: ignore[return-value]
+
+    def assign(self, targets: tuple[Target, ...], _eq: Token, e: Expr2) -> Assign2:
+        return Assign2(targets, e, targets[0].span)
+
+    def funcdef(self, kw: Token, name: Token, *items: object) -> FuncDef:
+        self.v2 = True
+        if kw.value != "def":
+            raise _SpecError(f"unexpected name '{name.value}'; a function definition starts with 'def'", _span(name))
+        end = items[-1]
+        assert isinstance(end, Token)
+        if end.value != "end":
+            raise _SpecError(f"expected 'end' to close function '{name.value}', not '{end.value}'", _span(end))
+        parts = _plain(items[:-1])
+        params: tuple[Decl, ...] = ()
+        if len(parts) >= 2 and isinstance(parts[1], tuple):
+            params = parts.pop(0)  # type: ignore[assignment]
+        results = parts.pop(0)
+        body = tuple(parts)
+        return FuncDef(str(name), params, results, body, _join(_span(kw), _span(name)))  # type: ignore[arg-type]
 
     def start(self, *stmts: object) -> list[object]:
-        return list(stmts)
+        return _plain(stmts)
 
 
 class _ParenTracker:
@@ -103,25 +221,45 @@ class _ParenTracker:
 
     def __init__(self) -> None:
         self.open: list[Token] = []
+        self.calls: list[bool] = []
         self.last: Token | None = None
         self.prev: Token | None = None
         self.last_unmatched = False  # the last token was a ')' with no '(' open
+        self.braces = 0  # '{' open
+        self.qmarks = 0  # '?' in this statement
 
     def process(self, stream: Iterable[Token]) -> Iterator[Token]:
         self.open, self.last, self.prev = [], None, None
+        self.calls: list[bool] = []  # per open '(': is it a call's?
+        self.braces = self.qmarks = 0
         for tok in stream:
             self.last_unmatched = False
+            if tok.type == "LBRACE":
+                self.braces += 1
+            elif tok.type == "RBRACE":
+                self.braces -= 1
+            elif tok.type == "QMARK":
+                self.qmarks += 1
+            elif tok.type in ("_NEWLINE", "SEMICOLON") and not self.open:
+                self.braces = self.qmarks = 0
             if tok.type == "LPAR":
                 self.open.append(tok)
+                self.calls.append(self.last is not None and self.last.type == "NAME")
             elif tok.type == "RPAR":
                 if self.open:
                     self.open.pop()
+                    self.calls.pop()
                 else:
                     self.last_unmatched = True
             elif tok.type == "_NEWLINE" and self.open:
                 continue
             self.prev, self.last = self.last, tok
             yield tok
+
+    def in_call(self) -> bool:
+        """The innermost open '(' (before the last token) is a call's."""
+        stack = self.calls[:-1] if self.last is not None and self.last.type == "LPAR" else self.calls
+        return bool(stack) and stack[-1]
 
     def innermost_open(self) -> Token | None:
         """The innermost '(' still open before the last token."""
@@ -137,7 +275,7 @@ def _grammar() -> str:
 _LOCAL = threading.local()
 
 
-def _make_parser() -> tuple[Lark, _ParenTracker]:
+def _make_parser() -> tuple[Lark, _ParenTracker, _Build]:
     """The parser and its post-lexer, built once per thread (the tracker holds per-parse state)."""
     cached = getattr(_LOCAL, "parser", None)
     if cached is None:
@@ -145,17 +283,18 @@ def _make_parser() -> tuple[Lark, _ParenTracker]:
     return cached
 
 
-def _new_parser() -> tuple[Lark, _ParenTracker]:
+def _new_parser() -> tuple[Lark, _ParenTracker, _Build]:
     tracker = _ParenTracker()
+    builder = _Build()
     parser = Lark(
         _grammar(),
         parser="lalr",
         lexer="basic",
-        transformer=_Build(),
+        transformer=builder,
         postlex=tracker,
         maybe_placeholders=False,
     )
-    return parser, tracker
+    return parser, tracker, builder
 
 
 def _describe_token(tok: Token) -> str:
@@ -168,8 +307,14 @@ def _describe_token(tok: Token) -> str:
     return f"'{tok.value}'"
 
 
+#: Binary operator tokens: listed as "an operator" in a syntax error.
+_OPERATOR_TOKENS = frozenset({"AMPERSAND", "VBAR", "CIRCUMFLEX", "PLUS", "MINUS", "STAR", "SHL", "SHR", "LESS",
+                              "LESSEQ", "MORE", "MOREEQ", "EQEQ", "NOTEQ", "QMARK"})
+
+
 def _expected(expected: Iterable[str]) -> str:
-    words = sorted({_DESCRIBE_EXPECTED.get(t, t.lower()) for t in expected})
+    words = sorted({"an operator" if t in _OPERATOR_TOKENS else _DESCRIBE_EXPECTED.get(t, t.lower())
+                    for t in expected})
     if not words:
         return ""
     if len(words) == 1:
@@ -203,6 +348,16 @@ def _syntax_error(err: UnexpectedInput, tracker: _ParenTracker, filename: str, t
         return at(f"unclosed parenthesis: expected ')' before {_describe_token(tok)}", paren.line, paren.column)
     else:  # inside parentheses a statement cannot end
         expected -= {"_NEWLINE", "SEMICOLON", "$END"}
+    if expected & _OPERATOR_TOKENS:
+        # After a complete operand: a call's '(' or an index's '[' is possible too, but "an operator"
+        # says enough; ',' ':' '}' are possible only inside '{...}', a call or after '?'.
+        expected -= {"LPAR", "LSQB"}
+        if not tracker.braces:
+            expected.discard("RBRACE")
+        if not tracker.braces and not tracker.in_call():
+            expected.discard("COMMA")
+        if not tracker.qmarks:
+            expected.discard("COLON")
     if tok.type == "$END":
         line, column = _end_position(text)
         return at(f"unexpected end of input; expected {_expected(expected)}", line, column)
@@ -216,6 +371,21 @@ def _end_position(text: str) -> tuple[int, int]:
 
 
 def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
+    """Parse and check spec text; raise :class:`SpecError` on any problem (see :func:`_parse`).
+
+    The cyclic garbage collector is paused while it runs: parsing makes only acyclic
+    objects, and a collection every few thousand of them made long specs quadratic-ish.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text, filename)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
     """Parse and check spec text; raise :class:`SpecError` on any problem.
 
     ``text`` passes through :func:`~threshnet.compiler.source.decode_source` first (a
@@ -227,7 +397,8 @@ def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
     # The lexer would take the '\r' of '\r\n' as whitespace before the line end, one
     # column to the right of where an '\n' file has it; lex every line end as '\n'.
     text = source.replace("\r\n", "\n") if "\r" in source else source
-    parser, tracker = _make_parser()
+    parser, tracker, builder = _make_parser()
+    builder.v2 = False
     try:
         stmts = parser.parse(text)
     except _SpecError as e:
@@ -239,11 +410,14 @@ def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
         if isinstance(inner, _SpecError):
             raise SpecError.at(inner.message, inner.span, filename, text) from None
         raise
-    return analyze(stmts, filename, source)
+    if builder.v2:
+        return bitblast(elaborate(stmts, filename, source))
+    spec = analyze(stmts, filename, source)
+    return replace(spec, words=words_of_v1(spec))
 
 
 def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
-    """Check declarations and assignments and fix the port order.
+    """Check a v1 program's declarations and assignments and fix the port order.
 
     Second declarations and assignments are refused here, in statement order; the rules
     every reader shares (undefined names, undefined outputs, loops, no outputs) are
@@ -261,7 +435,8 @@ def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
     assigns: list[Assign] = []
     defined: dict[str, Assign] = {}
     for st in stmts:
-        if isinstance(st, Assign):
+        if isinstance(st, Assign2):
+            st = Assign(st.targets[0].name, st.expr, st.span)  # type: ignore[arg-type]
             if st.target in defined:
                 first = defined[st.target].span
                 where = f" (first assigned on line {first.line})" if first else ""
@@ -269,13 +444,14 @@ def analyze(stmts: list[object], filename: str, source: str | None) -> Spec:
             defined[st.target] = st
             assigns.append(st)
             continue
-        kind, toks = st  # type: ignore[misc]
+        assert isinstance(st, PortDecl)
+        kind = st.kind
         table = declared_in if kind == "input" else declared_out
         saw_input_decl |= kind == "input"
-        for tok in toks:
-            if tok.value in table:
-                raise fail(f"{kind} '{tok.value}' is declared twice", _span(tok))
-            table[tok.value] = _span(tok)
+        for d in st.decls:
+            if d.name in table:
+                raise fail(f"{kind} '{d.name}' is declared twice", d.span)
+            table[d.name] = d.span
 
     for a in assigns:
         if a.target in declared_in:

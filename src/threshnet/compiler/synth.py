@@ -1,0 +1,491 @@
+"""Stage 2 for word programs, synthesize: word operators to threshold gates, exact in the target dtype.
+
+A v2 spec keeps its words (:mod:`.words`); instead of lowering every operator
+to AND/OR/XOR bits, :func:`synthesize` builds each operator from threshold
+gates ``[sum w_i x_i >= t]`` with integer weights, by one function per
+operator (the registry :data:`SYNTH`).  The result is a graph of the
+``mapped`` dialect of :mod:`.ir` (every gate ``OP_THRESHOLD``, weights on the
+edges, ``NEG`` always false), with ``graph[INPUTS]`` one node per input bit in
+port order and ``graph[OUTPUTS]`` the output bits in port order.
+
+The builder
+-----------
+:class:`Builder` hash-conses gates over *literals* ``lit = 2 * node + neg``
+(``lit ^ 1`` negates; node 0 is the constant false, so ``FALSE = 0`` and
+``TRUE = 1``).  ``b.th(terms, t)`` returns the literal of
+``[sum w * value(lit) >= t]`` for ``terms = [(lit, w), ...]``:
+
+* a negated literal is rewritten ``w * (1 - x) = w - w * x``, constants fold
+  into ``t``, equal nodes merge, zero weights drop;
+* a gate that is constant over its input box folds to ``TRUE``/``FALSE``, and
+  ``[w x >= t]`` that is ``x`` or ``~x`` is that literal (no gate);
+* the gate is stored with its first weight positive (``[-s >= t]`` is the
+  negation of ``[s >= 1 - t]``), so a gate and its complement are one node;
+* **exactness**: every gate must fit the dtype.  With ``S`` the bound on the
+  gate's partial sums that ``threshnet.precision.analyze`` computes (step:
+  ``|t - 1/2| + sum |w|``; ReLU: ``|t| + 2 + sum |w| * m(x)``, where
+  ``m(x) = 2 min(hi + 1, -lo) - 1`` is the largest value the two neurons of a
+  wide ReLU gate ``x`` pass to a reader, and 1 otherwise),
+  ``S <= budget = 2**(p - 1)`` for a float with ``p`` significant bits, and
+  ``|w| <= max_weight``.  A gate that does not fit raises :class:`Unfit`;
+  constructions catch it (``b.attempt``) and take a smaller block size or a
+  deeper construction.  The ``2**(p - 1)`` (not ``2**p``) holds for the
+  half-integer biases of step neurons and of the step output layer.
+
+Soundness: each gate is an exact integer function of 0/1 values; the builder
+only applies identities of integer arithmetic (negation, constant folding,
+merging, complement), and the fit rule is the precision analysis' own bound,
+so the network ``compile`` builds from the graph passes its certification in
+the dtype the graph was synthesized for.  The constructions are checked
+against :func:`~.words.evaluate_words` (tests simulate the builder directly,
+:func:`simulate`) and proved against the bit-level reference lowering.
+
+The registry
+------------
+``SYNTH[op](b, node, operand_bits) -> result bits``: ``operand_bits`` holds,
+per operand, its literals LSB first; the result has exactly ``node.width``
+literals.  Modules register with ``@register("op")``; a later registration
+replaces an earlier one (the modules imported at the end of this one, in
+order).  ``b.objective`` is ``"depth"`` (fewest layers that fit, then fewest
+gates) or ``"size"`` (fewest gates); ``b.depth(lit)`` is a literal's gate
+depth, for choosing constructions.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import networkx as nx
+import numpy as np
+
+from .keys import INPUTS, NAME, NEG, OP, OP_CONST, OP_INPUT, OP_THRESHOLD, OUTPUTS, THRESHOLD, WEIGHT
+from .options import ACTIVATIONS, FLOAT_BITS, OBJECTIVES, choice
+from .words import WNode, WordSpec, verify_words
+
+__all__ = ["FALSE", "TRUE", "OBJECTIVES", "Builder", "SYNTH", "Unfit", "budget_for", "register", "simulate",
+           "synthesize"]
+
+FALSE, TRUE = 0, 1
+
+Terms = Sequence[tuple[int, int]]
+
+
+class Unfit(Exception):
+    """A gate whose partial sums (or weights) exceed the builder's budget."""
+
+
+def budget_for(dtype: str) -> int:
+    """The largest partial-sum bound a gate may have and stay exact in ``dtype``: ``2**(p - 1)``."""
+    if dtype not in FLOAT_BITS:
+        raise ValueError(f"cannot synthesize for dtype {dtype!r}; choose one of {', '.join(FLOAT_BITS)}")
+    return 2 ** (FLOAT_BITS[dtype] - 1)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A stored gate: ``[sum w * node >= t]`` over plain (un-negated) nodes, first weight positive."""
+
+    terms: tuple[tuple[int, int], ...]
+    t: int
+
+
+class Builder:
+    """Hash-consed threshold gates over literals (see the module docstring)."""
+
+    def __init__(self, budget: int, objective: str = "depth", max_weight: int | None = None,
+                 activation: str = "step") -> None:
+        self.budget = int(budget)
+        self.objective = choice("objective", objective, OBJECTIVES)
+        self.max_weight = max_weight
+        self.activation = choice("activation", activation, ACTIVATIONS)
+        self.gates: list[Gate | None] = [None]  # node 0: constant false
+        self.names: list[str | None] = [None]
+        self.inputs: list[int] = []
+        self._depth: list[int] = [0]
+        self._mag: list[int] = [1]
+        self._table: dict[Gate, int] = {}
+        self.current: tuple[int, WNode] | None = None  # the word node being synthesized
+
+    # -- nodes ---------------------------------------------------------------------------------
+    def input(self, name: str) -> int:
+        """A new input bit; its literal."""
+        v = len(self.gates)
+        self.gates.append(None)
+        self.names.append(name)
+        self._depth.append(0)
+        self._mag.append(1)
+        self.inputs.append(v)
+        return 2 * v
+
+    @staticmethod
+    def const(v: bool) -> int:
+        return TRUE if v else FALSE
+
+    def depth(self, lit: int) -> int:
+        """Threshold-gate depth of a literal (inputs and constants 0)."""
+        return self._depth[lit >> 1]
+
+    def is_gate(self, lit: int) -> bool:
+        return self.gates[lit >> 1] is not None
+
+    def gate_of(self, lit: int) -> Gate | None:
+        return self.gates[lit >> 1]
+
+    @property
+    def size(self) -> int:
+        """Gates built so far (dead ones included)."""
+        return len(self.gates) - 1 - len(self.inputs)
+
+    # -- the gate ------------------------------------------------------------------------------
+    def normalize(self, terms: Terms, t: int) -> tuple[dict[int, int], int]:
+        """``{node: weight}`` and threshold over plain nodes (constants folded, zeros dropped)."""
+        ws: dict[int, int] = {}
+        for lit, w in terms:
+            w = int(w)
+            if not w:
+                continue
+            node, neg = lit >> 1, lit & 1
+            if neg:
+                t -= w
+                w = -w
+            if node == 0:
+                continue  # the constant false: contributes 0 (a TRUE read was moved into t above)
+            ws[node] = ws.get(node, 0) + w
+        return {n: w for n, w in ws.items() if w}, int(t)
+
+    def cost(self, ws: dict[int, int], t: int) -> float:
+        """The bound ``S`` on the gate's partial sums (see the module docstring)."""
+        if self.activation == "step":
+            return abs(t - 0.5) + sum(abs(w) for w in ws.values())
+        return abs(t) + 2 + sum(abs(w) * self._mag[n] for n, w in ws.items())
+
+    def fits(self, terms: Terms, t: int) -> bool:
+        ws, t = self.normalize(terms, t)
+        return self._fits(ws, t)
+
+    def _fits(self, ws: dict[int, int], t: int) -> bool:
+        if self.max_weight is not None and any(abs(w) > self.max_weight for w in ws.values()):
+            return False
+        return self.cost(ws, t) <= self.budget
+
+    def th(self, terms: Terms, t: int, name: str | None = None) -> int:
+        """The literal of ``[sum w * lit >= t]``; raises :class:`Unfit` if the gate does not fit."""
+        ws, t = self.normalize(terms, t)
+        lo = sum(w for w in ws.values() if w < 0)
+        hi = sum(w for w in ws.values() if w > 0)
+        if lo >= t:
+            return TRUE
+        if hi < t:
+            return FALSE
+        if len(ws) == 1:  # [w x >= t], not constant: x (w > 0) or ~x (w < 0)
+            (n, w), = ws.items()
+            return 2 * n if w > 0 else 2 * n + 1
+        items = sorted(ws.items())
+        neg = 0
+        if items[0][1] < 0:
+            items = [(n, -w) for n, w in items]
+            t = 1 - t
+            neg = 1
+        key = Gate(tuple(items), t)
+        v = self._table.get(key)
+        if v is not None:
+            return 2 * v + neg
+        if not self._fits(ws, t if not neg else 1 - t):
+            raise Unfit(f"gate of {len(ws)} inputs with partial sums up to {self.cost(ws, t):g} "
+                        f"(budget {self.budget})")
+        v = len(self.gates)
+        self.gates.append(key)
+        self.names.append(name)
+        self._depth.append(1 + max(self._depth[n] for n, _ in items))
+        zlo = sum(w for _, w in items if w < 0) - t
+        zhi = sum(w for _, w in items if w > 0) - t
+        self._mag.append(2 * min(zhi + 1, -zlo) - 1 if zhi > 0 and zlo < -1 else 1)
+        self._table[key] = v
+        return 2 * v + neg
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def mark(self) -> int:
+        return len(self.gates)
+
+    def rollback(self, mark: int) -> None:
+        """Forget every gate made since ``mark`` (inputs are never made inside an attempt)."""
+        for v in range(mark, len(self.gates)):
+            g = self.gates[v]
+            if g is not None:
+                del self._table[g]
+        del self.gates[mark:], self.names[mark:], self._depth[mark:], self._mag[mark:]
+
+    def attempt(self, build: Callable[[], object]) -> object | None:
+        """``build()``, or None with every gate it made forgotten if it raised :class:`Unfit`."""
+        m = self.mark()
+        try:
+            return build()
+        except Unfit:
+            self.rollback(m)
+            return None
+
+    @contextmanager
+    def measure(self) -> Iterator[dict]:
+        """Gates made inside the block: ``{"gates": n}`` once it ends."""
+        out: dict = {}
+        m = self.mark()
+        yield out
+        out["gates"] = len(self.gates) - m
+
+    # -- derived gates -------------------------------------------------------------------------
+    def and_(self, lits: Sequence[int], name: str | None = None) -> int:
+        lits = list(lits)
+        while True:
+            try:
+                return self.th([(l, 1) for l in lits], len(lits), name)
+            except Unfit:
+                k = self._unit_chunk(lits)
+                lits = [self.th([(l, 1) for l in lits[i:i + k]], len(lits[i:i + k]), name)
+                        for i in range(0, len(lits), k)]
+
+    def or_(self, lits: Sequence[int], name: str | None = None) -> int:
+        return self.and_([l ^ 1 for l in lits], name) ^ 1
+
+    def _unit_chunk(self, lits: list[int]) -> int:
+        """Operands per gate when a wide AND does not fit: the most that fit, at least 2."""
+        k = len(lits) // 2
+        while k > 2 and not self.fits([(l, 1) for l in lits[:k]], k):
+            k //= 2
+        if not self.fits([(l, 1) for l in lits[:2]], 2):
+            raise Unfit("an AND of two operands does not fit")
+        return max(k, 2)
+
+    def xor(self, lits: Sequence[int], name: str | None = None) -> int:
+        """Parity: ``[sum x - 2 * sum_{i even} [sum x >= i] >= 1]`` (depth 2), or the ladder
+        ``[h1 - h2 + h3 - ... >= 1]`` (unit weights) when weight 2 does not fit."""
+        parity = 0
+        count: dict[int, int] = {}
+        for l in lits:
+            parity ^= l & 1
+            if l >> 1 == 0:
+                continue
+            count[l & ~1] = count.get(l & ~1, 0) ^ 1
+        keep = sorted(l for l, c in count.items() if c)
+        if not keep:
+            return FALSE ^ parity
+        if len(keep) == 1:
+            return keep[0] ^ parity
+        k = len(keep)
+        unit = [(l, 1) for l in keep]
+        r = self.attempt(lambda: self.th(
+            unit + [(self.th(unit, i, f"{name}.ge{i}" if name else None), -2) for i in range(2, k + 1, 2)], 1, name))
+        if r is None:
+            r = self.attempt(lambda: self.th(
+                [(self.th(unit, i, f"{name}.ge{i}" if name else None), 1 if i % 2 else -1)
+                 for i in range(1, k + 1)], 1, name))
+        if r is None:  # too wide for one gate: halves
+            h = k // 2
+            r = self.xor([self.xor(keep[:h], name), self.xor(keep[h:], name)], name)
+        return int(r) ^ parity
+
+    def mux(self, c: int, x: int, y: int, name: str | None = None) -> int:
+        """``x if c else y`` = ``[2 (c & x) + y - c >= 1]`` (two gates, depth 2 over ``c``).
+
+        With ``objective="depth"`` and ``c`` the deepest operand, a gate ``c = [L >= t]`` folds
+        into its readers: ``c & x = [L + M x >= t + M]`` (``M = hi - t + 1``, so ``x = 0`` makes it
+        false) and ``~c & y = [-L + M' y >= 1 - t + M']`` (``M' = t - lo``), read by one OR: one
+        layer after ``c``'s operands instead of two after ``c``, when the wider gates fit.
+        """
+        if x == y:
+            return x
+        g = self.gates[c >> 1]
+        if (self.objective == "depth" and g is not None
+                and self.depth(c) >= max(self.depth(x), self.depth(y))):
+            terms = [(2 * u, w) for u, w in g.terms]
+            t = g.t
+            if c & 1:  # ~[L >= t] = [-L >= 1 - t]
+                terms, t = [(u, -w) for u, w in terms], 1 - t
+            lo = sum(w for _, w in terms if w < 0)
+            hi = sum(w for _, w in terms if w > 0)
+            m, m2 = max(hi - t + 1, 1), max(t - lo, 1)
+            r = self.attempt(lambda: self.or_([
+                self.th(terms + [(x, m)], t + m, f"{name}.x" if name else None),
+                self.th([(u, -w) for u, w in terms] + [(y, m2)], 1 - t + m2, f"{name}.y" if name else None)], name))
+            if r is not None:
+                return int(r)
+        return self.th([(self.and_([c, x]), 2), (y, 1), (c, -1)], 1, name)
+
+
+#: op -> synthesis function ``(builder, node, operand bits) -> result bits`` (LSB first, node.width of them).
+SYNTH: dict[str, Callable[[Builder, WNode, list[list[int]]], list[int]]] = {}
+
+
+def register(*ops: str) -> Callable:
+    """Decorator: the function synthesizes ``ops`` (a later registration replaces an earlier one)."""
+    def deco(fn: Callable) -> Callable:
+        for op in ops:
+            SYNTH[op] = fn
+        return fn
+    return deco
+
+
+def fit(bits: Sequence[int], width: int) -> list[int]:
+    """``bits`` cut or zero-extended to ``width``."""
+    bits = list(bits[:width])
+    return bits + [FALSE] * (width - len(bits))
+
+
+def label(b: Builder) -> str:
+    """The prefix of the current word node's gate names: its spec name, else ``n<index>``."""
+    if b.current is None:
+        return "w"
+    i, node = b.current
+    return node.name or f"n{i}"
+
+
+def radix_plans(n: int, qmax: int, levels: int) -> list[tuple[int, ...]]:
+    """Radix tuples ``(k1 >= k2 >= ... >= kL)`` with ``L = levels`` for a hierarchy of groups over ``n``
+    digits: groups of ``k1`` digits, groups of ``k2`` of those, ...; every ``k`` and the number of
+    top-level groups at most ``qmax``, every level but the last below ``n``.  Fewest group gates first."""
+    found: list[tuple[int, tuple[int, ...]]] = []
+    stack: list[tuple[tuple[int, ...], int]] = [((), 1)]
+    while stack:
+        ks, prod = stack.pop()
+        if len(ks) == levels:
+            if -(-n // prod) <= qmax:
+                blocks, size = 0, 1
+                for k in ks:
+                    size *= k
+                    blocks += -(-n // size)
+                found.append((blocks, ks))
+            continue
+        if prod >= n:
+            continue
+        for k in range(2, min(qmax, ks[-1] if ks else qmax) + 1):
+            stack.append((ks + (k,), prod * k))
+            if prod * k >= n:
+                break
+    found.sort()
+    return [ks for _, ks in found]
+
+
+#: Plans of one depth class tried by :func:`shallowest` (the fewest-gate ones first).
+PLANS_PER_LEVEL = 64
+
+
+def shallowest(b: Builder, n: int, build: Callable[[tuple[int, ...]], list[int]],
+               floor: Callable[[int], int], qmax: int) -> list[int] | None:
+    """The result of ``build(radices)`` of least depth, then fewest gates, over :func:`radix_plans`
+    of ``n`` digits (at most :data:`PLANS_PER_LEVEL` per number of levels); ``floor(L)`` is the least
+    depth a plan of ``L`` levels can have (the search stops there).  None when no plan fits."""
+    best: tuple[int, int, tuple[int, ...]] | None = None
+    for L in range(0, max(1, n.bit_length()) + 1):
+        if best is not None and best[0] <= floor(L):
+            break
+        for ks in radix_plans(n, max(2, qmax), L)[:PLANS_PER_LEVEL]:
+            m = b.mark()
+            r = b.attempt(lambda: build(ks))
+            if r is None:
+                continue
+            key = (max([b.depth(l) for l in r] + [0]), b.mark() - m, ks)
+            b.rollback(m)
+            if best is None or key[:2] < best[:2]:
+                best = key
+            if key[0] <= floor(L):
+                break
+    return None if best is None else build(best[2])
+
+
+def digits_fit(b: Builder, weight: Callable[[int], int]) -> int:
+    """The largest ``q`` whose gate ``[sum_{t<q} 2^t (x_t + y_t) >= weight(q)]`` over inputs fits ``b``."""
+    q = 1
+    while q < 62:
+        nxt = q + 1
+        cost = 2 * ((1 << nxt) - 1) + abs(weight(nxt)) + 2
+        if cost > b.budget or (b.max_weight is not None and (1 << (nxt - 1)) > b.max_weight):
+            break
+        q = nxt
+    return q
+
+
+# ----------------------------------------------------------------------------- the driver
+
+def build_words(ws: WordSpec, b: Builder) -> list[tuple[str, int]]:
+    """Synthesize every node of ``ws`` into ``b``; ``(output bit name, literal)`` in port order."""
+    verify_words(ws)
+    port_bits: dict[int, list[int]] = {}
+    for k, p in enumerate(ws.inputs):
+        port_bits[k] = [b.input(name) for name in p.bits]
+    bits: list[list[int]] = []
+    for i, n in enumerate(ws.nodes):
+        if n.op == "input":
+            out = port_bits[n.params[0]]
+        else:
+            fn = SYNTH.get(n.op)
+            if fn is None:
+                raise ValueError(f"no threshold synthesis for operator {n.op!r}")
+            b.current = (i, n)
+            out = fn(b, n, [bits[j] for j in n.args])
+        if len(out) != n.width:
+            raise AssertionError(f"synthesis of {n.op} made {len(out)} bits for width {n.width}")
+        bits.append(list(out))
+    return [(name, bits[i][k]) for p, i in ws.outputs for k, name in enumerate(p.bits)]
+
+
+def synthesize(ws: WordSpec, *, dtype: str = "float32", objective: str = "depth", max_weight: int | None = None,
+               activation: str = "relu") -> nx.DiGraph:
+    """The ``mapped`` graph of word program ``ws``, every gate exact in ``dtype`` under ``activation``."""
+    if max_weight is not None and (not isinstance(max_weight, int) or max_weight < 2):
+        raise ValueError(f"max_weight must be an integer of at least 2, got {max_weight!r}")
+    b = Builder(budget_for(dtype), objective, max_weight, activation)
+    outs = build_words(ws, b)
+    return to_graph(b, outs)
+
+
+def to_graph(b: Builder, outputs: list[tuple[str, int]]) -> nx.DiGraph:
+    """The live gates as a mapped-dialect graph: inputs first (port order), then gates in creation order."""
+    n = len(b.gates)
+    live = [False] * n
+    stack = [l >> 1 for _, l in outputs]
+    while stack:
+        v = stack.pop()
+        if live[v]:
+            continue
+        live[v] = True
+        g = b.gates[v]
+        if g is not None:
+            stack.extend(u for u, _ in g.terms)
+    order = list(b.inputs) + [v for v in range(n) if live[v] and (v == 0 or b.gates[v] is not None)]
+    new_id = {v: i for i, v in enumerate(order)}
+    inputs = set(b.inputs)
+    g = nx.DiGraph()
+    for v in order:
+        gate = b.gates[v]
+        if v in inputs:
+            g.add_node(new_id[v], **{OP: OP_INPUT, NAME: b.names[v]})
+        elif v == 0:
+            g.add_node(new_id[v], **{OP: OP_CONST, NAME: None})
+        else:
+            g.add_node(new_id[v], **{OP: OP_THRESHOLD, THRESHOLD: gate.t, NAME: b.names[v] or f"t{new_id[v]}"})
+            for u, w in gate.terms:
+                g.add_edge(new_id[u], new_id[v], **{NEG: False, WEIGHT: w})
+    g.graph[INPUTS] = tuple(new_id[v] for v in b.inputs)
+    g.graph[OUTPUTS] = tuple((name, new_id[l >> 1], bool(l & 1)) for name, l in outputs)
+    return g
+
+
+# ----------------------------------------------------------------------------- test helper
+
+def simulate(b: Builder, lits: Sequence[int], inputs: np.ndarray) -> np.ndarray:
+    """Values of ``lits`` (columns) for rows of input bits ``inputs`` (one column per ``b.input``, in order)."""
+    rows = inputs.shape[0]
+    val = np.zeros((len(b.gates), rows), dtype=np.int64)
+    for k, v in enumerate(b.inputs):
+        val[v] = inputs[:, k]
+    for v, g in enumerate(b.gates):
+        if g is not None:
+            s = np.zeros(rows, dtype=np.int64)
+            for u, w in g.terms:
+                s += w * val[u]
+            val[v] = s >= g.t
+    return np.stack([val[l >> 1] ^ (l & 1) for l in lits], axis=1) if lits else np.zeros((rows, 0), np.int64)
+
+
+from . import synth_basic, arith_compare, arith_add  # noqa: E402,F401  (register the constructions)
