@@ -1,7 +1,7 @@
 """Counting with threshold gates: weighted sums to binary, popcount, symmetric functions, many-operand addition.
 
 Everything here is a function of a synthesis builder ``b`` (:mod:`.synth`):
-``_th(b, terms, t, name)`` makes the gate ``[sum w * x >= t]`` over literals
+``b.th(terms, t, name)`` makes the gate ``[sum w * x >= t]`` over literals
 (``lit = 2 * node + negated``), ``b.const(v)`` a constant literal and
 ``b.budget`` bounds the magnitude ``sum |w| + |t|`` of one gate, so that every
 sum the gate makes is exact in the target dtype.
@@ -52,50 +52,26 @@ above it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
+
+from .arith_add import add_bits
+from .synth import FALSE, TRUE, Builder, Unfit, fit, label, register
+from .words import WNode
 
 __all__ = ["add_many", "add_two", "columns_of", "compress", "ge_const", "popcount", "symmetric", "weighted_bits"]
 
-Builder = Any  # compiler.synth.Builder: th(terms, t, name), const(v), budget, objective
-
 
 def _zero(b: Builder) -> int:
-    return b.const(False)
+    return FALSE
 
 
 def _const_value(b: Builder, lit: int) -> bool | None:
     """True / False for a constant literal, None for a signal."""
-    if lit == b.const(False):
+    if lit == FALSE:
         return False
-    if lit == b.const(True):
+    if lit == TRUE:
         return True
     return None
-
-
-def _th(b: Builder, terms: Sequence[tuple[int, int]], t: int, name: str | None = None) -> int:
-    """``b.th`` with constant literals folded into the threshold and zero weights dropped."""
-    zero, one = b.const(False), b.const(True)
-    keep: dict[int, int] = {}
-    for x, w in terms:
-        if x == zero:
-            continue
-        if x == one:
-            t -= w
-            continue
-        if w:
-            keep[x] = keep.get(x, 0) + w
-    kept = [(x, w) for x, w in keep.items() if w]
-    if not kept:
-        return b.const(0 >= t)
-    lo = sum(w for _, w in kept if w < 0)
-    hi = sum(w for _, w in kept if w > 0)
-    if lo >= t:
-        return one
-    if hi < t:
-        return zero
-    if len(kept) == 1:  # between the bounds: the literal itself, or its negation
-        return kept[0][0] if kept[0][1] > 0 else kept[0][0] ^ 1
-    return b.th(kept, t, name)
 
 
 def _mag(items: Sequence[tuple[int, int]], const: int = 0) -> int:
@@ -103,7 +79,9 @@ def _mag(items: Sequence[tuple[int, int]], const: int = 0) -> int:
 
 
 def digits_fit(b: Builder, smax: int) -> bool:
-    """Whether the digits of a weighted sum up to ``smax`` stay within the budget (bound ``2 M + M``)."""
+    """Whether the digits of a weighted sum up to ``smax`` likely fit the builder (step bound ``2 M + 2^j``)."""
+    if b.max_weight is not None and 2 * smax > b.max_weight:
+        return False
     return 3 * smax <= b.budget
 
 
@@ -134,8 +112,8 @@ def weighted_bits(b: Builder, items: Sequence[tuple[int, int]], const: int = 0, 
         if c >= half and m < mod:  # the bit is always on
             out.append(b.const(True))
             continue
-        counters = [_th(b, terms, k * mod - c, f"{name}.h{j}_{k}") for k in range(1, m // mod + 1)]
-        out.append(_th(b, terms + [(h, -mod) for h in counters], half - c, f"{name}[{j}]"))
+        counters = [b.th(terms, k * mod - c, f"{name}.h{j}_{k}") for k in range(1, m // mod + 1)]
+        out.append(b.th(terms + [(h, -mod) for h in counters], half - c, f"{name}[{j}]"))
     return out
 
 
@@ -168,22 +146,25 @@ def symmetric(b: Builder, bits: Sequence[int], f: Callable[[int], int], name: st
     changes = [(m, vals[m] - vals[m - 1]) for m in range(1, n + 1) if vals[m] != vals[m - 1]]
     if not changes:
         return b.const(bool(vals[0]))
-    if 2 * n + 1 > b.budget:  # too wide for one gate: count in blocks, then compare the count
-        cnt = popcount(b, sig, name=f"{name}.count")
-        if len(changes) == n and all(vals[m] == (vals[0] + m) % 2 for m in range(n + 1)):
-            return cnt[0] ^ vals[0]  # parity: bit 0 of the count
-        if len(changes) + 2 > b.budget:
-            raise ValueError(f"a symmetric function of {n} bits with {len(changes)} changes does not fit "
-                             f"the weight budget {b.budget}")
-        gates = [(ge_const(b, cnt, m, f"{name}.ge{m}"), d) for m, d in changes]
-        return _th(b, gates, 1 - vals[0], name)
     terms = [(x, 1) for x in sig]
-    if len(changes) == 1 and changes[0][1] == 1:
-        return _th(b, terms, changes[0][0], name)
-    if len(changes) == 1:
-        return _th(b, [(x, -1) for x in sig], -(changes[0][0] - 1), name)
-    gates = [(_th(b, terms, m, f"{name}.ge{m}"), d) for m, d in changes]
-    return _th(b, gates, 1 - vals[0], name)
+
+    def one_layer() -> int:
+        if len(changes) == 1 and changes[0][1] == 1:
+            return b.th(terms, changes[0][0], name)
+        if len(changes) == 1:
+            return b.th([(x, -1) for x in sig], -(changes[0][0] - 1), name)
+        gates = [(b.th(terms, m, f"{name}.ge{m}"), d) for m, d in changes]
+        return b.th(gates, 1 - vals[0], name)
+
+    r = b.attempt(one_layer)
+    if r is not None:
+        return int(r)
+    # too wide for one gate: count in blocks, then compare the count
+    cnt = popcount(b, sig, name=f"{name}.count")
+    if len(changes) == n and all(vals[m] == (vals[0] + m) % 2 for m in range(n + 1)):
+        return cnt[0] ^ vals[0]  # parity: bit 0 of the count
+    gates = [(ge_const(b, cnt, m, f"{name}.ge{m}"), d) for m, d in changes]
+    return b.th(gates, 1 - vals[0], name)
 
 
 def ge_const(b: Builder, word: Sequence[int], m: int, name: str = "ge") -> int:
@@ -200,8 +181,9 @@ def ge_const(b: Builder, word: Sequence[int], m: int, name: str = "ge") -> int:
         return b.const(True)
     if m >= 1 << n:
         return b.const(False)
-    if 2 * (1 << n) <= b.budget:
-        return _th(b, [(x, 1 << i) for i, x in enumerate(word)], m, name)
+    r = b.attempt(lambda: b.th([(x, 1 << i) for i, x in enumerate(word)], m, name))
+    if r is not None:
+        return int(r)
     s = 1
     while 2 * (2 << s) <= b.budget and s < n:
         s += 1
@@ -210,7 +192,7 @@ def ge_const(b: Builder, word: Sequence[int], m: int, name: str = "ge") -> int:
         bits = word[lo:lo + s]
         mk = (m >> lo) & ((1 << len(bits)) - 1)
         terms = [(x, 1 << i) for i, x in enumerate(bits)]
-        pairs.append((_th(b, terms, mk, f"{name}.b{k}ge"), _th(b, terms, mk + 1, f"{name}.b{k}gt")))
+        pairs.append((b.th(terms, mk, f"{name}.b{k}ge"), b.th(terms, mk + 1, f"{name}.b{k}gt")))
     g = 1
     while 4 << (g + 1) <= b.budget:
         g += 1
@@ -224,8 +206,8 @@ def ge_const(b: Builder, word: Sequence[int], m: int, name: str = "ge") -> int:
             digits = [(x, 1 << i) for i, pr in enumerate(group) for x in pr]
             top = 1 << len(group)
             last = len(pairs) <= g
-            nxt.append((_th(b, digits, top - 1, name if last else f"{name}.l{level}_{k}ge"),
-                        b.const(False) if last else _th(b, digits, top, f"{name}.l{level}_{k}gt")))
+            nxt.append((b.th(digits, top - 1, name if last else f"{name}.l{level}_{k}ge"),
+                        b.const(False) if last else b.th(digits, top, f"{name}.l{level}_{k}gt")))
         pairs = nxt
         level += 1
     return pairs[0][0]
@@ -280,13 +262,19 @@ def _round_plan(heights: dict[int, int], k: int, r: int, width: int) -> tuple[in
 
 def compress(b: Builder, cols: dict[int, list[int]], width: int, target: int = 2,
              name: str = "sum") -> dict[int, list[int]]:
-    """Columns of at most ``target`` bits with the same sum mod ``2^width``; each round 2 layers."""
+    """Columns of at most ``target`` bits with the same sum mod ``2^width``; each round 2 layers.
+
+    Each round takes the best plan ``(k, r)`` (lowest resulting height, then
+    fewest gates and weights; ``objective="size"``: fewest gates per unit of
+    height removed) whose gates all fit the builder; raises :class:`Unfit`
+    when none does.
+    """
     cols = {c: list(v) for c, v in cols.items() if v and c < width}
     rnd = 0
     while cols and max(len(v) for v in cols.values()) > target:
         heights = {c: len(v) for c, v in cols.items()}
         hmax = max(heights.values())
-        best = None
+        plans = []
         for k in range(1, min(24, width) + 1):
             for r in sorted({1, 2, 3, *range(4, hmax + 1, max(1, hmax // 16)), hmax}):
                 if r > hmax or not digits_fit(b, r * ((1 << k) - 1)):
@@ -295,13 +283,21 @@ def compress(b: Builder, cols: dict[int, list[int]], width: int, target: int = 2
                 if h >= hmax:
                     continue
                 cost = g + e * EDGE_COST
-                key = (h, cost) if b.objective != "size" else (cost / max(1, hmax - h), h)
-                if best is None or key < best[0]:
-                    best = (key, k, r)
-        if best is None:  # a budget too small for even a full adder: refuse clearly
-            raise ValueError(f"the weight budget {b.budget} is too small to add columns of {hmax} bits")
-        _, k, r = best
-        cols = _round(b, cols, k, r, width, f"{name}.r{rnd}")
+                plans.append(((h, cost) if b.objective != "size" else (cost / max(1, hmax - h), h), k, r))
+        plans.sort()
+        done = None
+        failed = None  # the smallest window sum that did not fit: larger ones will not either
+        for _, k, r in plans:
+            smax = r * ((1 << k) - 1)
+            if failed is not None and smax >= failed:
+                continue
+            done = b.attempt(lambda: _round(b, cols, k, r, width, f"{name}.r{rnd}"))
+            if done is not None:
+                break
+            failed = smax if failed is None else min(failed, smax)
+        if done is None:
+            raise Unfit(f"no compression of columns of {hmax} bits fits the budget {b.budget}")
+        cols = done
         rnd += 1
     return cols
 
@@ -331,81 +327,8 @@ def _round(b: Builder, cols: dict[int, list[int]], k: int, r: int, width: int, n
 
 
 def add_two(b: Builder, x: Sequence[int], y: Sequence[int], width: int, name: str = "sum") -> list[int]:
-    """``x + y mod 2^width``: synth's two-operand adder when there is one, else :func:`add_lookahead`."""
-    try:
-        from .synth import SYNTH  # noqa: PLC0415  (synth imports this module)
-        from .words import WNode
-    except ImportError:
-        SYNTH = {}
-    fn = SYNTH.get("add")
-    if fn is not None and getattr(fn, "__module__", "") != __name__:
-        zero = _zero(b)
-        n = max(len(x), len(y), 1)
-        xs = (list(x) + [zero] * n)[:n]
-        ys = (list(y) + [zero] * n)[:n]
-        return list(fn(b, WNode("add", (0, 1), width, name=name), [xs, ys]))
-    return add_lookahead(b, x, y, width, name)
-
-
-def add_lookahead(b: Builder, x: Sequence[int], y: Sequence[int], width: int, name: str = "sum") -> list[int]:
-    """A two-operand adder in 2 layers (one block) or 4 (blocks of ``k`` bits with lookahead gates).
-
-    Carry into bit ``i`` of a block: ``[sum_{j<i} 2^j (x_j + y_j) + cin >= 2^i]``;
-    sum bit ``[x_i + y_i + c_i - 2 c_{i+1} >= 1]``.  Blocks: ``G = [block sum >=
-    2^k]``, ``P = [block sum >= 2^k - 1]`` and the carry into block ``m`` is
-    ``[sum_{l<m} 2^l (G_l + P_l) >= 2^m]`` (a generate digit 2, propagate 1,
-    kill 0: the carry comes in iff the top non-propagating block generates).
-    """
-    zero = _zero(b)
-    xs = [(list(x) + [zero] * width)[i] for i in range(width)]
-    ys = [(list(y) + [zero] * width)[i] for i in range(width)]
-
-    def carries(lo: int, hi: int, cin: int | None) -> list[int]:
-        """c[lo+1 .. hi] of the block [lo, hi) given carry-in literal ``cin``."""
-        out = []
-        for i in range(lo + 1, hi + 1):
-            terms = [(v, 1 << (j - lo)) for j in range(lo, i) for v in (xs[j], ys[j])]
-            if cin is not None:
-                terms.append((cin, 1))
-            out.append(_th(b, terms, 1 << (i - lo), f"{name}.c{i}"))
-        return out
-
-    k = width
-    while k > 1 and 4 << k > b.budget:
-        k -= 1
-    nblocks = -(-width // k)
-    if nblocks == 1:
-        c = [None] + carries(0, width, None)
-    else:
-        if 4 << nblocks > b.budget:  # too many blocks for one lookahead gate: ripple between blocks
-            cin = None
-            c = [None]
-            for lo in range(0, width, k):
-                cs = carries(lo, min(lo + k, width), cin)
-                c += cs
-                cin = cs[-1]
-        else:
-            gp = []
-            for m, lo in enumerate(range(0, width, k)):
-                hi = min(lo + k, width)
-                terms = [(v, 1 << (j - lo)) for j in range(lo, hi) for v in (xs[j], ys[j])]
-                gp.append((_th(b, terms, 1 << (hi - lo), f"{name}.G{m}"), _th(b, terms, (1 << (hi - lo)) - 1, f"{name}.P{m}")))
-            cin_of = [None]
-            for m in range(1, nblocks):
-                terms = [(g, 1 << l_) for l_ in range(m) for g in gp[l_]]
-                cin_of.append(_th(b, terms, 1 << m, f"{name}.C{m}"))
-            c = [None]
-            for m, lo in enumerate(range(0, width, k)):
-                c += carries(lo, min(lo + k, width), cin_of[m])
-    out = []
-    for i in range(width):
-        terms = [(xs[i], 1), (ys[i], 1)]
-        if c[i] is not None:
-            terms.append((c[i], 1))
-        if i + 1 < len(c):
-            terms.append((c[i + 1], -2))
-        out.append(_th(b, terms, 1, f"{name}[{i}]"))
-    return out
+    """``x + y mod 2^width`` by the two-operand adder of :mod:`.arith_add` (lookahead or ripple by objective)."""
+    return add_bits(b, list(x), list(y), FALSE, width, name)
 
 
 def add_columns(b: Builder, cols: dict[int, list[int]], width: int, const: int = 0, name: str = "sum") -> list[int]:
@@ -434,3 +357,20 @@ def add_many(b: Builder, operands: Sequence[Sequence[int]], width: int, name: st
     """``sum(operands) mod 2^width`` for any number of operands (LSB-first bit lists)."""
     cols, const = columns_of(b, [(bits, 0) for bits in operands], width)
     return add_columns(b, cols, width, const, name)
+
+
+# ----------------------------------------------------------------------------- registry
+
+@register("popcount")
+def synth_popcount(b: Builder, node: WNode, args: list[list[int]]) -> list[int]:
+    """The count of 1 bits over every operand: one column compressed to its binary digits."""
+    return fit(popcount(b, [x for a in args for x in a], node.width, label(b)), node.width)
+
+
+@register("add")
+def synth_add(b: Builder, node: WNode, args: list[list[int]]) -> list[int]:
+    """Two operands: the two-operand adder; more: column compression by counters, then one adder."""
+    if len(args) == 2:
+        from .arith_add import synth_add as add2  # noqa: PLC0415
+        return add2(b, node, args)
+    return fit(add_many(b, args, node.width, label(b)), node.width)

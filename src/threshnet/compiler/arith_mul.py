@@ -22,13 +22,13 @@ sum is exact (see :mod:`.arith_count`).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
-from .arith_count import _const_value, _th, add_columns, columns_of
+from .arith_count import _const_value, add_columns, columns_of
+from .synth import Builder, fit, label, register
+from .words import WNode
 
-__all__ = ["csd_digits", "multiply"]
-
-Builder = Any
+__all__ = ["csd_digits", "multiply", "synth_mul"]
 
 
 def csd_digits(c: int) -> list[int]:
@@ -79,7 +79,13 @@ def multiply(b: Builder, x: Sequence[int], y: Sequence[int], width: int, name: s
         for j, yb in enumerate(y):
             if j >= width:
                 break
-            row = [_th(b, [(xi, 1), (yb, 1)], 2, f"{name}.pp{i}_{j}") for i, xi in enumerate(x[:width - j])]
+            row = [b.th([(xi, 1), (yb, 1)], 2, f"{name}.pp{i}_{j}") for i, xi in enumerate(x[:width - j])]
             operands.append((row, j))
     cols, c0 = columns_of(b, operands, width)
     return add_columns(b, cols, width, (c0 + const) % (1 << width), name)
+
+
+@register("mul")
+def synth_mul(b: Builder, node: WNode, args: list[list[int]]) -> list[int]:
+    """``a * b mod 2^width``: partial products, counters, one adder (constants: shifted additions)."""
+    return fit(multiply(b, args[0], args[1], node.width, label(b)), node.width)
