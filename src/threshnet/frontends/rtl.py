@@ -362,7 +362,9 @@ def _shift(w: _Words, t: str, a: list[Bit], b: list[Bit], p: dict, yw: int, c: d
     a_signed = bool(p.get("A_SIGNED", 0))
     left = t in ("$shl", "$sshl")
     arith = t == "$sshr" and a_signed
-    if t in ("$shift", "$shiftx") and p.get("B_SIGNED", 0):
+    if t in ("$shift", "$shiftx") and p.get("B_SIGNED", 0) and b and b[-1] == _ZERO:
+        b = b[:-1]  # a signed amount whose sign bit is 0 (Yosys' part-select index): unsigned
+    elif t in ("$shift", "$shiftx") and p.get("B_SIGNED", 0):
         if all(x[0] == -1 for x in b):
             v = sum(x[1] << i for i, x in enumerate(b))
             if v >> (len(b) - 1):
