@@ -249,3 +249,37 @@ def test_synthesize_validates_options():
         synthesize(_ws("add", 4, 4), max_weight=1)
     with pytest.raises(ValueError, match="dtype"):
         synthesize(_ws("add", 4, 4), dtype="int8")
+
+
+def test_a_gate_that_cannot_fit_is_a_located_error():
+    text = "input x[3]\noutput y\ny = th(100000000*x[0] + x[1] + x[2] >= 2)\n"
+    with pytest.raises(threshnet.SpecError) as e:
+        threshnet.compile(threshnet.parse(text))
+    assert str(e.value).startswith("<spec>:3:5: error: th: no exact threshold construction fits the target")
+    assert "    y = th(100000000*x[0]" in str(e.value)
+    net = threshnet.compile(threshnet.parse(text), dtype="float64")
+    assert threshnet.check(net, net.spec).ok
+
+
+@pytest.mark.parametrize("activation", ["step", "relu"])
+def test_parsed_specs_compile_and_check(activation):
+    for text in ("input a[12], b[12]\noutput s[13], lt, m[12]\ns = a + b\nlt = a < b\nm = max(a, b)\n",
+                 "input a[6], b[6], c\noutput d[6], e\nd = (c ? a - b : b - a)[5:0]\ne = a != b\n"):
+        spec = threshnet.parse(text)
+        for dtype in ("float32", "bfloat16"):
+            net = threshnet.compile(spec, activation, dtype=dtype)
+            assert threshnet.check(net, spec).ok
+
+
+@pytest.mark.parametrize("activation", ["step", "relu"])
+def test_256_bit_networks_on_random_values(activation):
+    for ws in (_ws("add", 256, 256), _ws("lt", 256, 256)):
+        net = threshnet.compile(dummy_spec(ws), activation, layout="sparse")
+        net_check(net, ws, rows=40)
+
+
+@pytest.mark.parametrize("activation", ["step", "relu"])
+def test_counts_too_wide_for_one_gate(activation):
+    """bfloat16 holds no gate over 130 bits: atleast counts first, parity splits."""
+    for ws in (bits_op("atleast", 200, (100,)), bits_op("atleast", 130, (129,)), bits_op("parity", 300, ())):
+        sim_check(ws, dtype="bfloat16", activation=activation, rows=100)

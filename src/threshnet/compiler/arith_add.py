@@ -125,6 +125,13 @@ def _carry(b: Builder, levels: list, sizes: list[int], carries: list[int], i: in
     raise Unfit(f"no carry into bit {i} fits")
 
 
+def _top(n: int, ks: tuple[int, ...]) -> int:
+    size = 1
+    for k in ks:
+        size *= k
+    return -(-n // size)
+
+
 def add_bits(b: Builder, xs: Sequence[int], ys: Sequence[int], cin: int, width: int, name: str) -> list[int]:
     """``width`` bits of ``xs + ys + cin`` (LSB-first literals), by the builder's objective."""
     xs, ys = fit(xs, width), fit(ys, width)
@@ -135,8 +142,9 @@ def add_bits(b: Builder, xs: Sequence[int], ys: Sequence[int], cin: int, width: 
         return fit([cin], width)
     xs, ys = xs[:n], ys[:n]
     if b.objective == "depth":
-        r = shallowest(b, n, lambda ks: add_lookahead(b, xs, ys, cin, ks, name), lambda L: L + 2,
-                       digits_fit(b, lambda q: 1 << q) + 1)
+        q = digits_fit(b, lambda q: 1 << q)
+        r = shallowest(b, n, lambda ks: add_lookahead(b, xs, ys, cin, ks, name), lambda L: L + 2, q + 1,
+                       prefer=lambda ks: sum(k - 1 for k in ks) + _top(n, ks) - 1 <= q)
         if r is not None:
             return fit(r, width)
     return fit(add_ripple(b, xs, ys, cin, name), width)

@@ -40,6 +40,14 @@ the dtype the graph was synthesized for.  The constructions are checked
 against :func:`~.words.evaluate_words` (tests simulate the builder directly,
 :func:`simulate`) and proved against the bit-level reference lowering.
 
+Derived gates: ``and_``/``or_`` (split into a tree when too wide), ``xor``
+(``[sum x - 2 sum_{i even} [sum x >= i] >= 1]``, or the unit-weight ladder
+under a small ``max_weight``), ``mux`` and ``and_into`` (an AND folded into
+a gate operand, ``[L + M x >= t + M]``).  Constructions with a depth/size
+trade-off enumerate *radix plans* (:func:`radix_plans`: groups of ``k1``
+digits, groups of ``k2`` groups, ...) and :func:`shallowest` builds them
+under ``b.attempt``, keeping the least deep (then smallest) plan that fits.
+
 The registry
 ------------
 ``SYNTH[op](b, node, operand_bits) -> result bits``: ``operand_bits`` holds,
@@ -60,6 +68,7 @@ from typing import Callable, Iterator, Sequence
 import networkx as nx
 import numpy as np
 
+from .errors import SpecError
 from .keys import INPUTS, NAME, NEG, OP, OP_CONST, OP_INPUT, OP_THRESHOLD, OUTPUTS, THRESHOLD, WEIGHT
 from .options import ACTIVATIONS, FLOAT_BITS, OBJECTIVES, choice
 from .words import WNode, WordSpec, verify_words
@@ -285,32 +294,54 @@ class Builder:
             r = self.xor([self.xor(keep[:h], name), self.xor(keep[h:], name)], name)
         return int(r) ^ parity
 
-    def mux(self, c: int, x: int, y: int, name: str | None = None) -> int:
-        """``x if c else y`` = ``[2 (c & x) + y - c >= 1]`` (two gates, depth 2 over ``c``).
+    def linear(self, lit: int) -> tuple[list[tuple[int, int]], int] | None:
+        """A gate literal as ``(terms, t)`` with ``lit = [sum w * term >= t]``; None for inputs and constants."""
+        g = self.gates[lit >> 1]
+        if g is None:
+            return None
+        terms = [(2 * u, w) for u, w in g.terms]
+        if lit & 1:  # ~[L >= t] = [-L >= 1 - t]
+            return [(u, -w) for u, w in terms], 1 - g.t
+        return terms, g.t
 
-        With ``objective="depth"`` and ``c`` the deepest operand, a gate ``c = [L >= t]`` folds
-        into its readers: ``c & x = [L + M x >= t + M]`` (``M = hi - t + 1``, so ``x = 0`` makes it
-        false) and ``~c & y = [-L + M' y >= 1 - t + M']`` (``M' = t - lo``), read by one OR: one
-        layer after ``c``'s operands instead of two after ``c``, when the wider gates fit.
-        """
-        if x == y:
-            return x
-        g = self.gates[c >> 1]
-        if (self.objective == "depth" and g is not None
-                and self.depth(c) >= max(self.depth(x), self.depth(y))):
-            terms = [(2 * u, w) for u, w in g.terms]
-            t = g.t
-            if c & 1:  # ~[L >= t] = [-L >= 1 - t]
-                terms, t = [(u, -w) for u, w in terms], 1 - t
-            lo = sum(w for _, w in terms if w < 0)
-            hi = sum(w for _, w in terms if w > 0)
-            m, m2 = max(hi - t + 1, 1), max(t - lo, 1)
-            r = self.attempt(lambda: self.or_([
-                self.th(terms + [(x, m)], t + m, f"{name}.x" if name else None),
-                self.th([(u, -w) for u, w in terms] + [(y, m2)], 1 - t + m2, f"{name}.y" if name else None)], name))
+    def and_into(self, g: int, x: int, name: str | None = None) -> int:
+        """``g & x`` as one gate at ``g``'s depth when ``g`` is a gate ``[L >= t]``:
+        ``[L + M x >= t + M]`` with ``M = hi - t + 1`` (so ``x = 0`` makes it false); else ``[g + x >= 2]``."""
+        lin = self.linear(g)
+        if lin is not None:
+            terms, t = lin
+            m = max(sum(w for _, w in terms if w > 0) - t + 1, 1)
+            r = self.attempt(lambda: self.th(terms + [(x, m)], t + m, name))
             if r is not None:
                 return int(r)
-        return self.th([(self.and_([c, x]), 2), (y, 1), (c, -1)], 1, name)
+        return self.and_([g, x], name)
+
+    def mux(self, c: int, x: int, y: int, name: str | None = None) -> int:
+        """``x if c else y``: ``[2 (c & x) + y - c >= 1]`` (two gates), or, with ``objective="depth"``
+        when it is shallower, ``(c & x) | (~c & y)`` with each AND folded into its deeper operand's
+        gate (:meth:`and_into`): one layer after the deepest operand instead of two."""
+        if x == y:
+            return x
+        plain = lambda: self.th([(self.and_([c, x]), 2), (y, 1), (c, -1)], 1, name)  # noqa: E731
+        if self.objective != "depth":
+            return plain()
+
+        def fold() -> int:
+            u = self.and_into(x, c) if self.depth(x) > self.depth(c) else self.and_into(c, x)
+            v = self.and_into(y, c ^ 1) if self.depth(y) > self.depth(c) else self.and_into(c ^ 1, y)
+            return self.or_([u, v], name)
+
+        m = self.mark()
+        r = self.attempt(fold)
+        if r is None:
+            return plain()
+        d_fold = self.depth(r)
+        self.rollback(m)
+        r2 = plain()
+        if self.depth(r2) <= d_fold:
+            return r2
+        self.rollback(m)
+        return fold()
 
 
 #: op -> synthesis function ``(builder, node, operand bits) -> result bits`` (LSB first, node.width of them).
@@ -366,22 +397,41 @@ def radix_plans(n: int, qmax: int, levels: int) -> list[tuple[int, ...]]:
     return [ks for _, ks in found]
 
 
-#: Plans of one depth class tried by :func:`shallowest` (the fewest-gate ones first).
+#: Plans of one depth class tried by :func:`shallowest` (the preferred ones first), and the gates
+#: (per digit) that trying them may make before the search moves on.
 PLANS_PER_LEVEL = 64
+WORK_PER_DIGIT = 10
 
 
 def shallowest(b: Builder, n: int, build: Callable[[tuple[int, ...]], list[int]],
-               floor: Callable[[int], int], qmax: int) -> list[int] | None:
+               floor: Callable[[int], int], qmax: int,
+               prefer: Callable[[tuple[int, ...]], bool] | None = None) -> list[int] | None:
     """The result of ``build(radices)`` of least depth, then fewest gates, over :func:`radix_plans`
-    of ``n`` digits (at most :data:`PLANS_PER_LEVEL` per number of levels); ``floor(L)`` is the least
-    depth a plan of ``L`` levels can have (the search stops there).  None when no plan fits."""
+    of ``n`` digits; ``floor(L)`` is the least depth a plan of ``L`` levels can have (the search stops
+    there), ``prefer(ks)`` marks plans likely to reach it (tried first).  At most
+    :data:`PLANS_PER_LEVEL` plans per number of levels and :data:`WORK_PER_DIGIT` ``* n`` gates made
+    per level are tried, so the search is deterministic and linear in ``n``.  None when no plan fits."""
     best: tuple[int, int, tuple[int, ...]] | None = None
     for L in range(0, max(1, n.bit_length()) + 1):
         if best is not None and best[0] <= floor(L):
             break
-        for ks in radix_plans(n, max(2, qmax), L)[:PLANS_PER_LEVEL]:
+        plans = radix_plans(n, max(2, qmax), L)
+        if prefer is not None:
+            plans.sort(key=lambda ks: not prefer(ks))  # stable: fewest gates first within each class
+        work = 0
+        for ks in plans[:PLANS_PER_LEVEL]:
+            if work > WORK_PER_DIGIT * n and best is not None:
+                break
             m = b.mark()
-            r = b.attempt(lambda: build(ks))
+            made = [0]
+
+            def run() -> list[int]:
+                try:
+                    return build(ks)
+                finally:
+                    made[0] = b.mark() - m
+            r = b.attempt(run)
+            work += made[0]
             if r is None:
                 continue
             key = (max([b.depth(l) for l in r] + [0]), b.mark() - m, ks)
@@ -422,7 +472,12 @@ def build_words(ws: WordSpec, b: Builder) -> list[tuple[str, int]]:
             if fn is None:
                 raise ValueError(f"no threshold synthesis for operator {n.op!r}")
             b.current = (i, n)
-            out = fn(b, n, [bits[j] for j in n.args])
+            try:
+                out = fn(b, n, [bits[j] for j in n.args])
+            except Unfit as e:
+                raise SpecError.at(f"{n.op}: no exact threshold construction fits the target "
+                                   f"({e}); use a wider dtype or a larger max_weight", n.span, ws.filename,
+                                   ws.source) from None
         if len(out) != n.width:
             raise AssertionError(f"synthesis of {n.op} made {len(out)} bits for width {n.width}")
         bits.append(list(out))

@@ -20,7 +20,7 @@ of adders.
 from __future__ import annotations
 
 from .arith_add import add_bits
-from .synth import FALSE, TRUE, Builder, Unfit, fit, label, register
+from .synth import FALSE, TRUE, Builder, fit, label, register
 from .words import WNode
 
 
@@ -104,10 +104,7 @@ def synth_parity(b: Builder, node: WNode, args: list[list[int]]) -> list[int]:
 @register("th")
 def synth_th(b: Builder, node: WNode, args: list[list[int]]) -> list[int]:
     weights, t = node.params
-    try:
-        return [b.th([(a[0], w) for a, w in zip(args, weights)], t, label(b))]
-    except Unfit as e:
-        raise ValueError(f"th gate {label(b)}: its weights do not fit the dtype ({e})") from None
+    return [b.th([(a[0], w) for a, w in zip(args, weights)], t, label(b))]
 
 
 def add_tree(b: Builder, words: list[list[int]], width: int, name: str) -> list[int]:
