@@ -283,7 +283,7 @@ def compress(b: Builder, cols: dict[int, list[int]], width: int, target: int = 2
                 if h >= hmax:
                     continue
                 cost = g + e * EDGE_COST
-                plans.append(((h, cost) if b.objective != "size" else (cost / max(1, hmax - h), h), k, r))
+                plans.append(((h, cost), k, r))
         plans.sort()
         done = None
         failed = None  # the smallest window sum that did not fit: larger ones will not either
