@@ -110,6 +110,17 @@ def test_mix32_word_path_is_exact_and_shallow():
     assert net.stats().layers <= 14  # four 32-bit adders in 3 layers each, then an xor
 
 
+def test_limb_adder_merges_sums_and_carries_in():
+    """``a + b + c`` with a 1-bit ``c`` that only one cell reads: one 3-operand add, the carry the adder's cin."""
+    spec = read_rtl(ROOT / "examples" / "add128_limbs.v", strict=True)
+    adds = [n for n in spec.words.nodes if n.op == "add"]
+    assert sorted(len(n.args) for n in adds)[-3:] == [3, 3, 3]
+    _agree(spec, _rows(len(spec.inputs), 200))
+    net = threshnet.compile(spec, "step")
+    assert threshnet.check(net, spec, samples=2000).ok
+    assert net.stats().layers <= 9
+
+
 @pytest.mark.slow
 def test_mix32_ten_times_fewer_layers_than_bit_level():
     """issue 9: the RTL example through the coarse path, >= 10x fewer layers than the bit-level path."""

@@ -373,4 +373,9 @@ def synth_add(b: Builder, node: WNode, args: list[list[int]]) -> list[int]:
     if len(args) == 2:
         from .arith_add import synth_add as add2  # noqa: PLC0415
         return add2(b, node, args)
+    ones = [i for i, a in enumerate(args) if all(x == FALSE for x in a[1:])]
+    if len(args) == 3 and ones:  # x + y + carry-in: the carry is the adder's lowest digit
+        x, y = [a for i, a in enumerate(args) if i != ones[0]]
+        cin = args[ones[0]][0] if args[ones[0]] else FALSE
+        return fit(add_bits(b, list(x), list(y), cin, node.width, label(b)), node.width)
     return fit(add_many(b, args, node.width, label(b)), node.width)

@@ -146,6 +146,7 @@ class _Words:
     def __init__(self) -> None:
         self.nodes: list[WNode] = []
         self.cache: dict[tuple, int] = {}
+        self.sole: set[int] = set()
 
     def add(self, op: str, args: tuple[int, ...], width: int, params: tuple = (), name: str | None = None) -> int:
         key = (op, args, width, params)
@@ -263,9 +264,24 @@ def words_from_json(data: dict, filename: str = "<verilog>", *, top: str | None 
                 out.append(_ONE if b == "1" else _ZERO)
         return out
 
+    uses: dict[int, int] = {}
+    for c in cells:
+        for port, d in c.get("port_directions", {}).items():
+            if d != "output":
+                for bit in c["connections"][port]:
+                    if isinstance(bit, int):
+                        uses[bit] = uses.get(bit, 0) + 1
+    for _, bits in outputs:
+        for bit in bits:
+            if isinstance(bit, int):
+                uses[bit] = uses.get(bit, 0) + 1
+    w.sole = set()  # add nodes whose result only one cell reads (they may be merged into it)
     for ci in order:
         c = cells[ci]
         node = _cell(w, c, get, filename)
+        if c["type"] in ("$add",) and w.nodes[node].op == "add" and all(
+                isinstance(bit, int) and uses.get(bit, 0) <= 1 for bit in c["connections"]["Y"]):
+            w.sole.add(node)
         y = c["connections"]["Y"]
         nm = names.get(tuple(y)) if all(isinstance(b, int) for b in y) else None
         if nm is not None and w.nodes[node].name is None and w.nodes[node].op not in ("input", "const"):
@@ -302,6 +318,15 @@ def _cell(w: _Words, c: dict, get, filename: str) -> int:
     def to_y(node1: int) -> int:
         return node1 if yw == 1 else w.add("zext", (node1,), yw)
 
+    if t == "$add":  # a sum of a sum that nothing else reads is one many-operand sum (exact mod 2^yw)
+        args: list[int] = []
+        for x in (w.word(_ext(a, yw, signed)), w.word(_ext(b, yw, signed))):
+            inner = w.nodes[x]
+            if inner.op == "add" and x in w.sole and inner.width >= yw:
+                args.extend(inner.args)
+            else:
+                args.append(x)
+        return w.add("add", tuple(args), yw)
     if t in _ARITH:
         return w.add(_ARITH[t], (w.word(_ext(a, yw, signed)), w.word(_ext(b, yw, signed))), yw)
     if t == "$neg":
