@@ -10,9 +10,11 @@ ABC resyn2 AND counts and levels come from benchmarks/circuits/README.md).
 Every network is checked against its spec before its figures are printed.
 
 Tables: objective="depth" in float32 (the default), objective="size", and
-dtype="bfloat16" / "float16" (deeper networks that are exact in them).
+dtype="bfloat16" / "float16" (deeper networks that are exact in them), and
+the Verilog examples read both ways (coarse words vs Yosys' bit-level
+netlist).  The 64x64 multiplier is in the size/dtype tables with --full only.
 
-    python benchmarks/words.py [--quick] [--only SUBSTRING ...]
+    python benchmarks/words.py [--quick | --full] [--only SUBSTRING ...]
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ sys.path.insert(0, str(HERE))
 from run import abc_table, circuit_path  # noqa: E402
 
 CHECK_SAMPLES = 2000
-#: Bit-level compiles above this many gates in the spec are skipped with --quick.
-QUICK_SKIP = {"mul 64x64", "mul 128x128", "add 128"}
+#: Left out with --quick; and from the size/float16/bfloat16 tables unless --full (about 90 s of compiles).
+QUICK_SKIP = {"mul 64x64", "add 128"}
+BIG = {"mul 64x64"}
 
 
 def add(n: int) -> str:
@@ -116,7 +119,7 @@ def bit_figures(name: str, spec, circuit: str | None, abc: dict) -> dict:
     return dict(src=src, layers=s.layers, gates=g, compile_s=dt, abc=and_count, abc_lev=levels)
 
 
-def run(only: list[str], quick: bool) -> None:
+def run(only: list[str], quick: bool, full: bool = False) -> None:
     abc = abc_table()
     specs = [(n, parse(text, filename=f"<{n}>"), c) for n, text, c in SPECS
              if not only or any(o in n for o in only)]
@@ -153,6 +156,8 @@ def run(only: list[str], quick: bool) -> None:
                       ("dtype=\"bfloat16\"", dict(dtype="bfloat16", objective="depth"))):
         rows = []
         for name, spec, _ in specs:
+            if name in BIG and not full:
+                continue
             w = word_figures(spec, relu=False, **kw)
             m = main[name]
             if "error" in w:
@@ -206,11 +211,12 @@ def run_rtl() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help=f"leave out {', '.join(sorted(QUICK_SKIP))}")
+    ap.add_argument("--full", action="store_true", help=f"also {', '.join(sorted(BIG))} in the size/dtype tables")
     ap.add_argument("--only", nargs="*", default=[], help="specs whose name contains one of these")
     args = ap.parse_args()
     torch.set_num_threads(1)
     t = time.perf_counter()
-    run(args.only, args.quick)
+    run(args.only, args.quick, args.full)
     if not args.only:
         run_rtl()
     print(f"\n(word-level tables: {time.perf_counter() - t:.0f} s)")
