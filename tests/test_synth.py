@@ -153,9 +153,13 @@ def programs(draw) -> WordSpec:
     widths = [draw(st.integers(1, 6)) for _ in range(n_in)]
     nodes = [WNode("input", (), w, (i,)) for i, w in enumerate(widths)]
     for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(_OPS2 + ["not", "mux", "shl", "shr", "popcount", "atleast", "parity"]))
+        op = draw(st.sampled_from(_OPS2 + ["not", "mux", "shl", "shr", "popcount", "atleast", "parity", "const"]))
+        if op == "const":  # a constant operand for the next operator
+            w = draw(st.integers(1, 6))
+            nodes.append(WNode("const", (), w, (draw(st.integers(0, (1 << w) - 1)),)))
+            op = draw(st.sampled_from(_OPS2))
         pick = lambda: draw(st.integers(0, len(nodes) - 1))  # noqa: E731
-        a = pick()
+        a = len(nodes) - 1 if nodes[-1].op == "const" and draw(st.booleans()) else pick()
         wa = nodes[a].width
         if op in ("not", "shl", "shr"):
             k = draw(st.integers(0, 3))
@@ -283,3 +287,11 @@ def test_counts_too_wide_for_one_gate(activation):
     """bfloat16 holds no gate over 130 bits: atleast counts first, parity splits."""
     for ws in (bits_op("atleast", 200, (100,)), bits_op("atleast", 130, (129,)), bits_op("parity", 300, ())):
         sim_check(ws, dtype="bfloat16", activation=activation, rows=100)
+
+
+def test_compare_with_own_complement_under_weight_cap_two():
+    """``a < ~a`` doubles every digit's weight; with max_weight=2 only the unit-weight ripple fits."""
+    ws = WordSpec(inputs=(Port("a", 5, True),), outputs=((Port("y"), 2),),
+                  nodes=(WNode("input", (), 5, (0,)), WNode("not", (0,), 5), WNode("lt", (0, 1), 1, (), name="y")))
+    for cap in (2, 3, None):
+        sim_check(ws, max_weight=cap, rows=None)

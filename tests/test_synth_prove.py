@@ -2,8 +2,9 @@
 
 The spec text goes through the v2 language: ``spec.words`` is synthesized
 into threshold gates, ``spec``'s assignments are the reference ripple/array
-logic, and the SAT proof covers every input.  Fast: widths 1..3 in both
-activations.  Slow: every width 1..16 in step networks (ReLU proofs of wide
+logic, and the SAT proof covers every input: arithmetic, comparison, min/max,
+mux, bitwise and shifts of two ``w``-bit words, and the counting operators of
+one ``w``-bit word.  Fast: widths 1..3 in both activations.  Slow: every width 1..16 in step networks (ReLU proofs of wide
 gates need the prover's binary encodings and take minutes, so ReLU is
 covered by the fast widths and by the random checks of tests/test_synth.py).
 """
@@ -23,12 +24,23 @@ OPS = {
     "eq": ("r", "r = a == b"), "ne": ("r", "r = a != b"),
     "min": ("s[{w}]", "s = min(a, b)"), "max": ("s[{w}]", "s = max(a, b)"),
     "mux": ("s[{w}]", "s = a[0] ? b : a"),
+    "bitwise": ("s[{w}]", "s = (a & b) ^ (a | ~b)"),
+    "shifts": ("s[{w}]", "s = ((a << 2) ^ (b >> 1))[{hi}:0]"),
+}
+#: Counting operators over one word ``a``.
+COUNTS = {
+    "popcount": ("n[{wn}]", "n = popcount(a)"),
+    "maj": ("y", "y = maj(a)"),
+    "atleast": ("y", "y = atleast(3, a)"),
+    "parity": ("y", "y = xor(a)"),
 }
 
 
 def spec_text(op: str, w: int) -> str:
-    out, body = OPS[op]
-    return f"input a[{w}], b[{w}]\noutput {out.format(w=w, w1=w + 1)}\n{body.format(hi=w - 1)}\n"
+    out, body = {**OPS, **COUNTS}[op]
+    ports = "a" if op in COUNTS else "a, b"
+    inputs = ", ".join(f"{p}[{w}]" for p in ports.split(", "))
+    return f"input {inputs}\noutput {out.format(w=w, w1=w + 1, wn=w.bit_length())}\n{body.format(hi=w - 1)}\n"
 
 
 def _prove(op: str, w: int, activation: str, dtype: str = "float32", objective: str = "depth") -> None:
@@ -41,7 +53,7 @@ def _prove(op: str, w: int, activation: str, dtype: str = "float32", objective: 
     assert report.status == "proved", (op, w, activation, report)
 
 
-@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("op", sorted(OPS) + sorted(COUNTS))
 @pytest.mark.parametrize("activation", ["step", "relu"])
 def test_small_widths_proved(op, activation):
     for w in (1, 2, 3):
@@ -55,7 +67,7 @@ def test_bfloat16_and_size_proved(op):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("op", sorted(OPS) + sorted(COUNTS))
 def test_every_width_to_16_proved(op):
     for w in range(1, 17):
         _prove(op, w, "step")

@@ -70,7 +70,20 @@ def sign(b: Builder, xs: Sequence[int], ys: Sequence[int], name: str) -> tuple[i
     r = shallowest(b, n, build, lambda L: L + 1, digits_fit(b, lambda q: 1) + 1)
     if r is not None:
         return r[0], r[1], r[2]
-    raise ValueError(f"no comparison of {n}-bit words fits the budget {b.budget}")
+    return _ripple_sign(b, digits, name)
+
+
+def _ripple_sign(b: Builder, digits: list[Digit], name: str) -> tuple[int, int, int]:
+    """The fallback for tiny weight caps (unit weights only): per-bit ``g_i = [d_i >= 1]`` and
+    ``l_i = [-d_i >= 1]``, then from bit 0 up ``gt = g_i | (~l_i & gt)``, ``lt = l_i | (~g_i & lt)``
+    (a higher bit decides when it differs)."""
+    g = [b.th(d, 1, f"{name}.gt0[{i}]") for i, d in enumerate(digits)]
+    l = [b.th([(x, -w) for x, w in d], 1, f"{name}.lt0[{i}]") for i, d in enumerate(digits)]
+    gt = lt = FALSE
+    for i, (gi, li) in enumerate(zip(g, l)):
+        gt, lt = (b.or_([gi, b.and_([li ^ 1, gt])], f"{name}.gt[{i}]"),
+                  b.or_([li, b.and_([gi ^ 1, lt])], f"{name}.lt[{i}]"))
+    return gt, lt, b.and_([x ^ 1 for x in g + l], f"{name}.eq")
 
 
 def compare_bits(b: Builder, op: str, xs: Sequence[int], ys: Sequence[int], name: str) -> int:
