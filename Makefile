@@ -39,5 +39,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/words.py
 
+# Rebuild docs/tutorial.ipynb from docs/make_tutorial.py and execute it in place (a real Jupyter kernel).
+.PHONY: tutorial
+tutorial: $(STAMP)
+	$(BIN)/python docs/make_tutorial.py
+
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

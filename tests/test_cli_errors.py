@@ -30,6 +30,7 @@ from threshnet.frontends import read_text
 
 ROOT = Path(__file__).resolve().parent.parent
 HALF = "examples/half_adder.bool"
+I2F = "benchmarks/circuits/epfl/int2float.aig"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "cli"
 REGEN = os.environ.get("THRESHNET_REGEN_GOLDEN") == "1"
 
@@ -118,6 +119,14 @@ CASES: dict[str, tuple[list[str], int]] = {
     "eval_not_an_assignment": (["eval", HALF, "a0"], 2),
     "eval_unknown_name": (["eval", HALF, "a0=1", "b0=1", "c=1"], 2),
     "eval_missing_name": (["eval", HALF, "a0=1"], 2),
+    # eval words (a netlist with a vector input B[11])
+    "eval_word_too_wide": (["eval", I2F, "B=2048"], 2),
+    "eval_word_negative": (["eval", I2F, "B=-1"], 2),
+    "eval_word_not_a_number": (["eval", I2F, "B=0x1g"], 2),
+    "eval_word_and_its_bit": (["eval", I2F, "B=1", "B[0]=1"], 2),
+    "eval_word_missing_bits": (["eval", I2F, "B[0]=1", "B[1]=0"], 2),
+    "eval_word_unknown": (["eval", I2F, "b=1"], 2),
+    "eval_net_disagrees_shape": (["eval", I2F, "B=1", "--net", "{tmp}/good.pt2"], 2),
 }
 
 #: Usage errors: argparse prints the usage, then this last line; exit 2.

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import threshnet
 from threshnet.compiler.evaluate import evaluate_batch
@@ -201,3 +200,44 @@ def test_parse_is_deterministic():
     assert a == b
     from threshnet.compiler.words import dump_words
     assert dump_words(a.words) == dump_words(b.words)
+
+
+@pytest.mark.parametrize("path", V1_FILES, ids=lambda p: p.name)
+def test_v1_words_are_bit_logic_and_bitblast_back(path):
+    from threshnet.compiler.bitblast import bitblast
+    from threshnet.compiler.words import is_bit_logic
+    spec = threshnet.parse(path.read_text())
+    assert is_bit_logic(spec.words)
+    again = bitblast(spec.words)
+    assert again.inputs == spec.inputs and again.outputs == spec.outputs
+    rows = some_rows(len(spec.inputs), 200)
+    assert (evaluate_batch(again, rows) == evaluate_batch(spec, rows)).all()
+
+
+def test_v1_render_unchanged_and_v2_render_is_v2():
+    spec = threshnet.parse("c1 = a0 & b0; c0 = a0 ^ b0")
+    assert threshnet.render(spec) == "input a0, b0\noutput c1, c0\nc1 = a0 & b0\nc0 = a0 ^ b0\n"
+    spec = threshnet.parse("input a, b\noutput y\ny = a")
+    assert threshnet.render(spec) == "input a, b\noutput y\ny = a\n"
+    spec = threshnet.parse((ROOT / "examples" / "adder8.bool").read_text())
+    assert threshnet.render(spec) == "input a[8], b[8]\noutput s[9]\ns = a + b\n"
+
+
+# ----------------------------------------------------------------------------- word program goldens
+
+GOLDEN_WORDS = Path(__file__).resolve().parent / "golden" / "words"
+
+
+@pytest.mark.parametrize("name", V2_EXAMPLES)
+def test_example_word_program_golden(name):
+    """``dump_words`` of each v2 example is pinned (regenerate with THRESHNET_REGEN_GOLDEN=1 and review)."""
+    import os
+
+    from threshnet.compiler.words import dump_words
+    spec = threshnet.parse((ROOT / "examples" / f"{name}.bool").read_text(), f"{name}.bool")
+    got = dump_words(spec.words)
+    path = GOLDEN_WORDS / f"{name}.txt"
+    if os.environ.get("THRESHNET_REGEN_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(got)
+    assert got == path.read_text()

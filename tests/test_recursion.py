@@ -197,11 +197,43 @@ def test_prove_245_operands(kind, method):
 
 
 @prove_deps
-@pytest.mark.parametrize("kind", ["mixed", "not"])
+@pytest.mark.parametrize("kind", [XOR, "mixed", "not"])
 def test_prove_5000_operands(kind):
     text = chain_text(5000, kind)
     net = threshnet.compile(text, "step", layout="sparse")
     assert threshnet.prove(net, text, method="nodes").proved
+
+
+@prove_deps
+@pytest.mark.parametrize("activation,output_step", [("step", True), ("relu", True), ("relu", False)])
+def test_prove_xor_chain_merges_without_sat(activation, output_step):
+    """A left-deep XOR chain against the network's balanced parity tree: the prover regroups the
+    chain, and every parity the network computes is merged on a small cut, with no SAT call."""
+    text = chain_text(512, XOR)
+    net = threshnet.compile(text, activation, output_step=output_step, layout="sparse")
+    rep = threshnet.prove(net, text, method="nodes")
+    assert rep.proved and rep.merged >= 512 // 8 and rep.sat_calls <= 1
+    wrong = threshnet.compile(chain_text(512, XOR).replace("^ i300 ", "& i300 ", 1), activation, layout="sparse")
+    assert threshnet.prove(wrong, text, method="nodes", simulate=False).status == "refuted"
+
+
+@prove_deps
+@pytest.mark.parametrize("kind", [XOR, "mixed"])
+def test_prove_100k_operand_chains(kind):
+    """Item 6 of the crash-free issue: the 100,000-operand chains prove, not only compile and check."""
+    spec = threshnet.parse(chain_text(N, kind))
+    net = threshnet.compile(spec, "step", layout="sparse")
+    assert threshnet.prove(net, spec, method="nodes", timeout=1200).proved
+
+
+def test_mlp_layout_refuses_a_dense_net_too_big_for_memory(monkeypatch):
+    """layout='mlp' on a huge parity would allocate tens of GB; it is refused, naming the way out."""
+    import threshnet.compiler.compiling as compiling
+
+    monkeypatch.setattr(compiling, "MLP_MAX_ENTRIES", 10_000)
+    with pytest.raises(ValueError, match=r"layout 'mlp' would need about [\d,]+ dense weights.*layout 'sparse'"):
+        threshnet.compile(chain_text(2000, XOR), "relu", layout="mlp")
+    assert threshnet.compile(chain_text(2000, XOR), "relu", layout="auto").layout == "sparse"
 
 
 @prove_deps

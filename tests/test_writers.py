@@ -16,6 +16,7 @@ from threshnet.compiler.errors import SpecError
 from threshnet.compiler.evaluate import evaluate_batch
 from threshnet.compiler.parse import parse
 from threshnet.compiler.spec import AND, OR, XOR, Assign, BinOp, Const, Name, Not, Spec
+from threshnet.compiler.words import is_bit_logic
 from threshnet.frontends import (
     WRITE_FORMATS,
     apply_renaming,
@@ -89,8 +90,16 @@ def test_examples_round_trip(path: Path, fmt: str):
     back = round_trip(spec, fmt, path.stem)
     assert_same(spec, back)
     if fmt == "bool":  # valid names are never touched: the text reads back as the same spec
-        assert read_renaming(write_text(spec, "bool")) == {}
-        assert parse(write_text(spec, "bool")) == spec
+        text = write_text(spec, "bool")
+        renamed = read_renaming(text)
+        if spec.words is not None and not is_bit_logic(spec.words):
+            # v2: ports keep their names (vectors declared as vectors), inner bits t[i] get scalar names;
+            # the v2 parser may elaborate the bit assignments differently, so the function is compared above
+            assert not set(renamed.values()) & set(spec.inputs + spec.outputs)
+            assert all("[" in old for old in renamed.values())
+        else:
+            assert renamed == {}
+            assert parse(text) == spec
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -163,7 +172,8 @@ def test_bool_renaming_is_deterministic_and_documented():
 
 
 def test_bool_renaming_of_odd_names_and_long_port_lists():
-    names = ['q"uote', "back\\slash", "tab\there", "x -> y", "  lead", "9"] + [f"w[{i}]" for i in range(60)]
+    # w[1] .. w[60] (no w[0]) is no vector: the bits are renamed one by one
+    names = ['q"uote', "back\\slash", "tab\there", "x -> y", "  lead", "9"] + [f"w[{i}]" for i in range(1, 61)]
     spec = spec_of(names, ["o"], [("o", Name(names[0]))])
     text = write_text(spec, "bool")
     assert all(len(ln) <= 110 for ln in text.splitlines() if ln.startswith("input"))

@@ -366,7 +366,18 @@ def cmd_show(args: argparse.Namespace) -> int:
         print()
         cols = rows
         k += 1
+    _print_sizes(net.stats())
     return EXIT_OK
+
+
+def _print_sizes(st) -> None:
+    """``show``'s last lines: bytes per dtype, and the smallest integer width of the weights."""
+    print(f"parameters {st.parameters}; bytes: fp32 {st.bytes(32)}, fp16 {st.bytes(16)}, int8 {st.bytes(8)}, "
+          f"int4 {st.bytes(4)}, int2 {st.bytes(2)}")
+    if st.int_bits is not None:
+        fits = [f"int{b}" for b in (8, 4, 2) if b >= st.int_bits]
+        print(f"integer width: int{st.int_bits} (one power-of-two scale per layer; packed export fits "
+              f"{', '.join(fits) or 'none of int8, int4, int2'})")
 
 
 def _print_matrix(rows: list[str], cols: list[str], w: np.ndarray, b: np.ndarray) -> None:
@@ -386,6 +397,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
     from .check import _rows_exhaustive
     from .compiler.evaluate import evaluate_batch
+    from .compiler.ports import ports_of
 
     spec = _spec(args)
     n = len(spec.inputs)
@@ -393,6 +405,9 @@ def cmd_table(args: argparse.Namespace) -> int:
         raise CliError(f"{spec.filename}: {n} inputs is too many for a truth table (at most {TABLE_LIMIT}, "
                        f"{1 << TABLE_LIMIT} rows); use 'threshnet check' instead")
     net = _compile(args, spec)
+    ports = ports_of(spec)
+    if ports.has_vectors and not args.bits:
+        return _word_table(spec, ports, net)
     rows = _rows_exhaustive(n, 0, 1 << n)
     want = evaluate_batch(spec, rows)
     with torch.no_grad():
@@ -408,6 +423,48 @@ def cmd_table(args: argparse.Namespace) -> int:
         vals = [str(int(v)) for v in r] + ["|"] + [str(int(v)) for v in wv] + ["|"] + \
             [_fmt(v) for v in gv] + ["ok" if ok else "MISMATCH"]
         print("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
+    print(f"{len(rows)} rows, {bad} mismatches" + (" - all correct" if not bad else ""))
+    return EXIT_OK if not bad else EXIT_MISMATCH
+
+
+def _word_table(spec: Spec, ports, net) -> int:
+    """The truth table with one column per word port, rows counting up (first input port most significant)."""
+    import torch
+
+    from .check import _rows_exhaustive
+    from .compiler.evaluate import evaluate_batch
+
+    n = len(spec.inputs)
+    order = [c for p in ports.inputs for c in reversed(p.columns)]  # counting order, most significant first
+    count = _rows_exhaustive(n, 0, 1 << n)
+    rows = np.empty_like(count)
+    rows[:, order] = count
+    want = evaluate_batch(spec, rows)
+    with torch.no_grad():
+        got = net(torch.as_tensor(rows, dtype=next(net.parameters()).dtype)).double().numpy()
+    in_vals = [(rows[:, p.start:p.start + p.width].astype(np.int64) << np.arange(p.width)).sum(1)
+               for p in ports.inputs]
+    want_w = ports.decode_batch(want)
+    heads = [p.name for p in ports.inputs] + ["|"] + [p.name for p in ports.outputs] + ["|"] + \
+        [f"net.{p.name}" for p in ports.outputs] + [""]
+    lines: list[list[str]] = []
+    bad = 0
+    for r in range(len(rows)):
+        ok = bool((want[r] == got[r]).all())
+        bad += not ok
+        net_cells = []
+        for p in ports.outputs:
+            bits = got[r, p.start:p.start + p.width]
+            if np.isin(bits, (0.0, 1.0)).all():
+                net_cells.append(str(int(sum(int(b) << i for i, b in enumerate(bits)))))
+            else:
+                net_cells.append("?")
+        lines.append([str(int(v[r])) for v in in_vals] + ["|"] + [str(int(want_w[p.name][r])) for p in ports.outputs]
+                     + ["|"] + net_cells + ["ok" if ok else "MISMATCH"])
+    widths = [max([len(h)] + [len(ln[j]) for ln in lines]) for j, h in enumerate(heads)]
+    print("  ".join(h.rjust(w) for h, w in zip(heads, widths)).rstrip())
+    for ln in lines:
+        print("  ".join(v.rjust(w) for v, w in zip(ln, widths)))
     print(f"{len(rows)} rows, {bad} mismatches" + (" - all correct" if not bad else ""))
     return EXIT_OK if not bad else EXIT_MISMATCH
 
@@ -438,36 +495,94 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_MISMATCH
 
 
-def _assignments(words: Sequence[str]) -> dict[str, int]:
-    """``NAME=0|1`` words to values; malformed, repeated or non-0/1 words are errors."""
-    values: dict[str, int] = {}
+def _assignments(words: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """``NAME=VALUE`` words to ``{name: (value, word)}``; malformed, repeated or negative words are errors.
+
+    A value is a number as in the spec language: decimal, ``0x2A`` or ``0b101``.
+    """
+    from .compiler.ports import parse_number
+
+    values: dict[str, tuple[int, str]] = {}
     for a in words:
         name, eq, val = a.partition("=")
         if not eq or not name:
-            raise CliError(f"bad input '{a}': write NAME=0 or NAME=1")
-        if val not in ("0", "1"):
-            raise CliError(f"bad input '{a}': a value is 0 or 1")
+            raise CliError(f"bad input '{a}': write NAME=VALUE (a bit 0 or 1, or a number: 200, 0xC8, 0b11001000)")
+        v = parse_number(val)
+        if v is None:
+            if val.strip().startswith("-") and parse_number(val.strip()[1:]) is not None:
+                raise CliError(f"bad input '{a}': values are unsigned (0 or more)")
+            raise CliError(f"bad input '{a}': '{val}' is not a number (decimal, 0x... or 0b...)")
         if name in values:
-            raise CliError(f"input '{name}' is given twice ({name}={values[name]} and {a})")
-        values[name] = int(val)
+            raise CliError(f"input '{name}' is given twice ({name}={values[name][1].partition('=')[2]} and {a})")
+        values[name] = (v, a)
+    return values
+
+
+def _checked_values(spec: Spec, given: dict[str, tuple[int, str]]) -> dict[str, int]:
+    """``given`` checked against the spec's word ports (names, widths, every bit once)."""
+    from .compiler.ports import ports_of
+
+    ports = ports_of(spec)
+    whole = {p.name: p.width for p in ports.inputs}
+    bits = set(spec.inputs)
+    for name, (v, word) in given.items():
+        if name not in whole and name not in bits:
+            raise CliError(f"{spec.filename}: unknown input '{name}'; inputs are {ports.describe_inputs()}")
+        width = whole.get(name, 1)
+        if v >> width:
+            raise CliError(f"bad input '{word}': a value is 0 or 1" if width == 1 else
+                           f"bad input '{word}': {name} has {width} bits, so 0..{(1 << width) - 1}")
+    values = {name: v for name, (v, _) in given.items()}
+    try:
+        ports.encode(values)  # missing values, a vector given whole and by a bit
+    except ValueError as e:
+        raise CliError(f"{spec.filename}: {e}") from None
     return values
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .compiler.evaluate import evaluate
+    from .compiler.ports import ports_of
 
-    values = _assignments(args.assignments)
+    given = _assignments(args.assignments)
     spec = _spec(args)
-    known = set(spec.inputs)
-    unknown = [n for n in values if n not in known]
-    if unknown:
-        raise CliError(f"{spec.filename}: unknown input '{unknown[0]}'; inputs are {', '.join(spec.inputs)}")
-    missing = [n for n in spec.inputs if n not in values]
-    if missing:
-        raise CliError(f"{spec.filename}: missing input value(s): {', '.join(missing)}")
-    out = evaluate(spec, values)
-    print(" ".join(f"{k}={v}" for k, v in out.items()))
+    values = _checked_values(spec, given)
+    as_words = args.words or (not args.bits and ports_of(spec).wants_words(list(values)))
+    want = evaluate(spec, values, words=as_words)
+    if not args.net:
+        print(" ".join(f"{k}={v}" for k, v in want.items()))
+        return EXIT_OK
+    net = load_net(args.net)
+    got = _run_user(net, args, lambda: _net_eval(net, spec, values, as_words))
+    print(" ".join(f"{k}={v}" for k, v in got.items()))
+    if got != want:
+        print(f"threshnet: mismatch: the spec gives {' '.join(f'{k}={v}' for k, v in want.items())}",
+              file=sys.stderr)
+        return EXIT_MISMATCH
     return EXIT_OK
+
+
+def _net_eval(net, spec: Spec, values: dict[str, int], as_words: bool) -> dict[str, int | str]:
+    """A network's outputs for one input, read through the spec's ports (any ``nn.Module`` works).
+
+    Outputs that are not exactly 0/1 are shown as they are (never made into a word).
+    """
+    import torch
+
+    from .compiler.ports import ports_of
+
+    ports = ports_of(spec)
+    param = next(net.parameters(), None)
+    dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
+    with torch.no_grad():
+        y = net(torch.tensor([ports.encode(values)], dtype=dtype))
+    if not isinstance(y, torch.Tensor) or tuple(y.shape) != (1, len(spec.outputs)):
+        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ValueError(f"expected output of shape (1, {len(spec.outputs)}), got {shape}")
+    row = y[0].double().tolist()
+    if not as_words or any(v not in (0.0, 1.0) for v in row):
+        return {o: int(v) if v in (0.0, 1.0) else _fmt(v) for o, v in zip(spec.outputs, row)}
+    return ports.decode([int(v) for v in row])
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -559,6 +674,24 @@ def cmd_draw(args: argparse.Namespace) -> int:
         print(f"Graphviz 'dot' is not installed; wrote DOT text to {written}")
     else:
         print(f"wrote {written}")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    names = lambda text: [n.strip() for n in text.split(",")] if text is not None else None  # noqa: E731
+    spec = load_spec(args.spec) if args.spec else None
+    net = load_net(args.net)
+    try:
+        report = explain(net, spec, inputs=names(args.inputs), outputs=names(args.outputs),
+                         title=args.net)
+    except ImportError as e:
+        raise CliError(f"explain needs scipy and sympy (pip install 'threshnet[explain]'): {_first_line(e)}") \
+            from None
+    except ValueError as e:
+        raise CliError(f"{args.net}: {_first_line(e)}") from None
+    print(report)
     return EXIT_OK
 
 
@@ -677,8 +810,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the text of every intermediate form (spec, boolean, mapped, threshold, "
                         "layered, plans) into DIR, one file per stage")
     add("show", "print each layer's weights and biases, labelled by signal names", cmd_show)
-    add("table", f"print the truth table of spec and network side by side (<= {TABLE_LIMIT} inputs)",
-        cmd_table)
+    tb = add("table", f"print the truth table of spec and network side by side (<= {TABLE_LIMIT} inputs)",
+             cmd_table)
+    tb.add_argument("--bits", action="store_true",
+                    help="one column per bit (a[0], a[1], ...) instead of one number per vector port")
     ck = add("check", "compile (or load --net) and compare with the spec, or prove it equal with "
              "--prove; exit 0 if equal, 1 if not, 3 if the proof timed out", cmd_check)
     ck.add_argument("--net", metavar="FILE", help="check this network instead of compiling: a saved "
@@ -707,9 +842,26 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("-o", "--output", metavar="FILE", required=True, help="net.svg, net.png, net.pdf or net.dot")
     dr.add_argument("--layout", choices=LAYOUTS, default=None,
                     help="which layering to draw (default: auto)")
-    ev = add("eval", "evaluate the spec on one input, e.g. 'threshnet eval half.bool a0=1 b0=1'",
+    ev = add("eval", "evaluate the spec on one input, e.g. 'threshnet eval adder8.bool a=200 b=100'",
              cmd_eval, net_opts=False)
-    ev.add_argument("assignments", nargs="*", metavar="NAME=0|1")
+    ev.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
+                    help="an input word or bit: decimal, 0x... or 0b... (a vector a[8] takes 0..255)")
+    shown = ev.add_mutually_exclusive_group()
+    shown.add_argument("--bits", action="store_true", help="print every output bit (s[0]=...), not words")
+    shown.add_argument("--words", action="store_true",
+                       help="print output words (s=300) even when the inputs are given bit by bit")
+    ev.add_argument("--net", metavar="FILE", help="run this network on the input instead (a saved .pt2 file, "
+                    "or file.py:NAME); exit 1 if it disagrees with the spec")
+    xp = sub.add_parser("explain", help="print the boolean function of every neuron of a small network",
+                        description="print the boolean function of every neuron of a small network "
+                                    "(at most 20 inputs): a threshold gate when it is one, a minimized "
+                                    "formula, and the truth table")
+    xp.add_argument("net", metavar="NET", help="a saved .pt2 network, or file.py:NAME for an nn.Module "
+                                               "(or a class or function making one)")
+    xp.add_argument("--spec", metavar="SPEC", help="take input and output names from this spec or netlist")
+    xp.add_argument("--inputs", metavar="NAMES", help="comma-separated input names (default: x0, x1, ...)")
+    xp.add_argument("--outputs", metavar="NAMES", help="comma-separated output names")
+    xp.set_defaults(func=cmd_explain, command_parser=xp)
     return p
 
 

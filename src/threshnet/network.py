@@ -34,10 +34,12 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 import torch
 from torch import nn
 
+from .compiler.ports import Ports, ports_from_names, ports_of
 from .compiler.runtime import RELU, STEP, GatherLayer, Step, ToSlots, empty_linear
 from .compiler.sparse_backend import Bucket, SparsePlan, empty_plan
 from .compiler.spec import Spec
@@ -64,13 +66,15 @@ class NetStats:
     activation: str
     exact_dtypes: tuple[str, ...] = ()  # dtypes in which the network is exact (see threshnet.precision)
     noise_radius: float = 0.0  # L-infinity input noise below which outputs stay exact
+    int_bits: int | None = None  # smallest signed integer width of every weight and bias (scale per layer)
 
     @property
     def hidden_neurons(self) -> int:
         return sum(self.neurons[:-1])
 
     def bytes(self, bits: int) -> int:
-        return self.parameters * bits // 8
+        """Bytes of the parameters at ``bits`` per value (packed, rounded up)."""
+        return -(-self.parameters * bits // 8)
 
     def __str__(self) -> str:
         margin = "n/a (no step)" if self.min_margin is None else f"{self.min_margin:g}"
@@ -84,7 +88,10 @@ class NetStats:
             ("hidden neurons", str(self.hidden_neurons)),
             ("pass-through neurons", str(self.passthroughs)),
             ("parameters", f"{self.parameters}  ({self.nonzero_weights} nonzero weights)"),
-            ("bytes", f"fp32 {self.bytes(32)}, fp16 {self.bytes(16)}, int8 {self.bytes(8)}"),
+            ("bytes", f"fp32 {self.bytes(32)}, fp16 {self.bytes(16)}, int8 {self.bytes(8)}, "
+                      f"int4 {self.bytes(4)}, int2 {self.bytes(2)}"),
+            ("integer width", "n/a (weights not dyadic)" if self.int_bits is None else
+             f"int{self.int_bits}  (smallest that holds every weight and bias, one power-of-two scale per layer)"),
             ("max |weight|", f"{self.max_abs_weight:g}  (max |bias| {self.max_abs_bias:g})"),
             ("min margin", margin),
             ("exact in", ", ".join(self.exact_dtypes) or "none"),
@@ -166,6 +173,52 @@ class ThreshNet(nn.Module):
         out = self.layers(bits.to(self.dtype).reshape(math.prod(lead), n))
         return out.reshape(*lead, len(self.output_names))
 
+    # -- words (threshnet.compiler.ports) ------------------------------------------------------
+    @property
+    def ports(self) -> Ports:
+        """The word ports: the spec's declared ones (v2), else grouped from the names ``x[i]``."""
+        spec = self.spec
+        if spec is not None and tuple(spec.inputs) == self.input_names and tuple(spec.outputs) == self.output_names:
+            return ports_of(spec)
+        return ports_from_names(self.input_names, self.output_names)
+
+    def encode(self, values: Mapping[str, Any] | None = None, /, **words: Any) -> torch.Tensor:
+        """The input tensor for words and/or bits: ``net.encode(a=200, b=100)`` has shape ``(n_inputs,)``.
+
+        Lists, arrays or tensors of values give a batch ``(*batch, n_inputs)``
+        (values broadcast together: ``net.encode(a=[1, 2, 3], b=5)``).  Keys as
+        in :func:`threshnet.evaluate`; ``values`` takes names that are not
+        Python identifiers (``{"a[3]": 1}``).  The tensor has the net's dtype
+        and device.
+        """
+        given = _merge(values, words)
+        ports = self.ports
+        p = next(self.parameters(), None)
+        device = p.device if p is not None else None
+        if any(_is_batch(v) for v in given.values()):
+            rows = ports.encode_batch(given)
+            return torch.as_tensor(rows, dtype=self.dtype, device=device)
+        return torch.tensor(ports.encode(given), dtype=self.dtype, device=device)
+
+    def decode(self, y: Any) -> dict[str, Any]:
+        """Output words from ``net(x)``: ints for one row ``(n_outputs,)``; for a batch ``(*batch, n_outputs)``
+        int64 tensors of shape ``batch`` (words over 63 bits: nested lists of Python ints).
+
+        Every bit must be exactly 0 or 1, else ``ValueError`` naming the output bit.
+        """
+        t = y.detach().cpu() if isinstance(y, torch.Tensor) else torch.as_tensor(y)
+        ports = self.ports
+        if t.dim() == 1:
+            return ports.decode(t.tolist())
+        out = ports.decode_batch(t.double().numpy())
+        return {k: torch.from_numpy(v) if v.dtype != object else v.tolist() for k, v in out.items()}
+
+    def run(self, values: Mapping[str, Any] | None = None, /, **words: Any) -> dict[str, Any]:
+        """``decode(net(encode(...)))`` without gradients: ``net.run(a=200, b=100)`` -> ``{"s": 300}``."""
+        x = self.encode(values, **words)
+        with torch.no_grad():
+            return self.decode(self(x))
+
     def linears(self) -> list[nn.Linear]:
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
@@ -173,7 +226,7 @@ class ThreshNet(nn.Module):
         """Sizes, exact dtypes and noise radius, read off the tensors (one pass of ``precision.analyze``)."""
         import numpy as np
 
-        from .precision import analyze
+        from .precision import analyze, layers_integer_bits
         from .reader import read_network
 
         layers = read_network(self).layers
@@ -200,6 +253,7 @@ class ThreshNet(nn.Module):
             activation=self.activation if self.output_step or self.activation == STEP else "relu (no output step)",
             exact_dtypes=report.exact_dtypes,
             noise_radius=report.noise_radius,
+            int_bits=layers_integer_bits(layers),
         )
 
     def extra_repr(self) -> str:
@@ -249,6 +303,22 @@ class ThreshNet(nn.Module):
         ep = torch.export.export(net, (example,), dynamic_shapes=({0: batch},))
         with open(path, "wb") as f:
             torch.export.save(ep, f, extra_files={"threshnet.json": json.dumps(meta)})
+
+
+def _merge(values: Mapping[str, Any] | None, words: Mapping[str, Any]) -> dict[str, Any]:
+    given = dict(values or {})
+    twice = [k for k in words if k in given]
+    if twice:
+        raise ValueError(f"input {twice[0]} is given twice (in the mapping and as a keyword)")
+    given.update(words)
+    return given
+
+
+def _is_batch(v: Any) -> bool:
+    """A list, tuple, array or tensor with at least one dimension (else one value)."""
+    if isinstance(v, (list, tuple)):
+        return True
+    return getattr(v, "ndim", 0) > 0
 
 
 def _is_integer(dtype: torch.dtype) -> bool:

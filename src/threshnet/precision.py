@@ -362,3 +362,194 @@ def noise_radius(module: nn.Module) -> float:
     Computed by :func:`analyze` (per-neuron propagation; see docs/proofs-and-precision.md).
     """
     return analyze(module).noise_radius
+
+
+# --- low-bit integer weights ------------------------------------------------------------------
+#
+# Each layer's weights and biases are stored as signed integers ``q`` with one power-of-two scale
+# per layer: ``weight = q_w * 2**-e`` and ``bias = (q_b + h/2) * 2**-e`` with ``h`` 0 or 1.  ``e`` is
+# the fewest fraction bits that make every weight an integer; ``h = 1`` (a "half" layer) when every
+# bias is then an odd multiple of 1/2, as for threshnet's step neurons (biases ``k + 0.5``): the
+# integer ``k`` is stored and the half is put back on loading, so a step layer with weights and
+# biases in {-1, -0.5, 0, 0.5, 1} fits two bits.  Every value is reconstructed exactly (a product of
+# an integer and a power of two, computed in float64 and then cast to a dtype that held it before),
+# so the loaded network has the original's tensors bit for bit.
+
+#: Widths the packed export writes, and the file's format marker.
+PACKED_BITS = (8, 4, 2)
+PACKED_FORMAT = "threshnet-packed/1"
+
+
+@dataclass(frozen=True, eq=False)
+class IntLayer:
+    """One layer's integers: ``weight = q_weight * 2**-exp``, ``bias = (q_bias + half/2) * 2**-exp``."""
+
+    name: str
+    q_weight: np.ndarray  # int64 (out, in)
+    q_bias: np.ndarray  # int64 (out,)
+    exp: int
+    half: bool
+
+    @property
+    def bits(self) -> int:
+        """The smallest two's-complement width that holds every integer of the layer."""
+        return max(signed_bits(self.q_weight), signed_bits(self.q_bias))
+
+
+def signed_bits(q: np.ndarray) -> int:
+    """The smallest two's-complement width ``b`` with ``-2**(b-1) <= q <= 2**(b-1) - 1`` (at least 1)."""
+    if not q.size:
+        return 1
+    hi, lo = int(q.max()), int(q.min())
+    return max(1, hi.bit_length() + 1 if hi > 0 else 1, (-lo - 1).bit_length() + 1 if lo < 0 else 1)
+
+
+def _int_layer(name: str, w: np.ndarray, bias: np.ndarray) -> IntLayer:
+    """``w`` (dense or the nonzero entries) and ``bias`` as integers with one scale; ValueError if not dyadic."""
+    fw, fb = fraction_bits(w), fraction_bits(bias)
+    if (fw > MAX_FRACTION_BITS).any() or (fb > MAX_FRACTION_BITS).any():
+        raise ValueError(f"{name}: a weight or bias is not a dyadic rational m/2**k (k <= {MAX_FRACTION_BITS})")
+    e = int(fw.max()) if fw.size else 0
+    scaled = bias * 2.0**e
+    half = bool(bias.size) and bool(np.all(scaled - np.floor(scaled) == 0.5))
+    if half:
+        qb = np.floor(scaled)
+    else:
+        e = max(e, int(fb.max()) if fb.size else 0)
+        qb = bias * 2.0**e
+    qw = w * 2.0**e
+    if max(float(np.abs(qw).max(initial=0)), float(np.abs(qb).max(initial=0))) >= 2.0**62:
+        raise ValueError(f"{name}: values too large for 64-bit integers")
+    return IntLayer(name, qw.astype(np.int64), qb.astype(np.int64), e, half)
+
+
+def integer_bits(module: nn.Module) -> int | None:
+    """The smallest signed integer width that holds every weight and bias exactly (per-layer scale).
+
+    Either layout; ``None`` when some weight or bias is not a dyadic rational.
+    """
+    return layers_integer_bits(read_network(module).layers)
+
+
+def layers_integer_bits(layers: tuple[AffineLayer, ...]) -> int | None:
+    """:func:`integer_bits` of layers already read (``ThreshNet.stats`` reads them once)."""
+    try:
+        return max((_int_layer(l.name, l.weight, l.bias).bits for l in layers), default=1)
+    except ValueError:
+        return None
+
+
+def int_layers(module: nn.Module) -> list[IntLayer]:
+    """Every Linear layer of a dense network (mlp layout, or a plain Sequential) as integers and a scale."""
+    out = []
+    for layer in read_network(module).layers:
+        if layer.writes is not None:
+            raise ValueError("packed integer export is for the dense (mlp) layout; compile with layout='mlp'")
+        w = np.zeros((layer.n_out, layer.n_in))
+        w[layer.row, layer.col] = layer.weight
+        out.append(_int_layer(layer.name, w, layer.bias))
+    return out
+
+
+def pack_bits(q: np.ndarray, bits: int) -> torch.Tensor:
+    """Signed integers in ``bits``-bit two's complement, ``8 // bits`` to a byte (the first in the low bits).
+
+    ``bits == 8`` gives an int8 tensor; 4 and 2 give uint8 tensors of ``ceil(len * bits / 8)`` bytes.
+    """
+    q = np.asarray(q, np.int64).reshape(-1)
+    if signed_bits(q) > bits:
+        raise ValueError(f"values need {signed_bits(q)} bits, more than {bits}")
+    if bits == 8:
+        return torch.from_numpy(q.astype(np.int8))
+    per = 8 // bits
+    u = (q & ((1 << bits) - 1)).astype(np.uint8)
+    u = np.concatenate([u, np.zeros((-len(u)) % per, np.uint8)]).reshape(-1, per)
+    shifts = (np.arange(per) * bits).astype(np.uint8)
+    return torch.from_numpy(np.bitwise_or.reduce(u << shifts, axis=1).astype(np.uint8))
+
+
+def unpack_bits(t: torch.Tensor, bits: int, n: int) -> np.ndarray:
+    """The first ``n`` signed integers packed by :func:`pack_bits` (int64)."""
+    a = t.numpy()
+    if bits == 8:
+        return a.astype(np.int64)[:n]
+    per = 8 // bits
+    u = ((a[:, None].astype(np.int64) >> (np.arange(per) * bits)) & ((1 << bits) - 1)).reshape(-1)[:n]
+    return np.where(u >= 1 << (bits - 1), u - (1 << bits), u)
+
+
+def save_packed(net: nn.Module, path: object, bits: int = 8) -> None:
+    """Write ``net`` (mlp layout) as packed ``bits``-bit integer tensors with a scale per layer.
+
+    The file is a ``torch.save`` dict that ``torch.load(path, weights_only=True)``
+    reads: ``{"format": "threshnet-packed/1", "metadata": JSON text, "bits": b,
+    "layers": [{"exp": e, "half": h, "shape": [out, in]}, ...], "weight": [uint8/int8 tensors],
+    "bias": [...]}``; ``weight = q * 2**-e`` and ``bias = (q + h/2) * 2**-e``.
+    Refuses (``ValueError``) a width that some weight or bias does not fit, naming it.
+    """
+    import json
+
+    if bits not in PACKED_BITS:
+        raise ValueError(f"bits must be one of {', '.join(map(str, PACKED_BITS))}; got {bits!r}")
+    layers = int_layers(net)
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    for layer in layers:
+        for what, q in (("weight", layer.q_weight), ("bias", layer.q_bias)):
+            bad = (q < lo) | (q > hi)
+            if bad.any():
+                ix = tuple(int(i) for i in np.argwhere(bad)[0])
+                v = float(q[ix]) * 2.0**-layer.exp + (0.5 * 2.0**-layer.exp if what == "bias" and layer.half else 0)
+                where = f"[{ix[0]}, {ix[1]}]" if len(ix) == 2 else f"[{ix[0]}]"
+                scale = f"2**-{layer.exp}" if layer.exp else "1"
+                raise ValueError(f"int{bits} cannot hold {layer.name} {what}{where} = {v:g}{_label(net, layers, layer, ix)}: "
+                                 f"stored as the integer {int(q[ix])} (scale {scale}), which needs "
+                                 f"{signed_bits(np.array([q[ix]]))} bits; int{bits} holds {lo}..{hi}; "
+                                 f"this network needs int{max(l.bits for l in layers)}")
+    meta = net.metadata() if hasattr(net, "metadata") else None
+    if meta is None:
+        raise ValueError("save_packed writes a compiled ThreshNet (it keeps the names and layer kinds)")
+    torch.save({
+        "format": PACKED_FORMAT,
+        "metadata": json.dumps(meta, separators=(",", ":")),
+        "bits": bits,
+        "layers": [{"exp": l.exp, "half": l.half, "shape": list(l.q_weight.shape)} for l in layers],
+        "weight": [pack_bits(l.q_weight, bits) for l in layers],
+        "bias": [pack_bits(l.q_bias, bits) for l in layers],
+    }, path)
+
+
+def _label(net: nn.Module, layers: list[IntLayer], layer: IntLayer, ix: tuple[int, ...]) -> str:
+    """`` (neuron 'c0', input 'a0')`` for a ThreshNet's entry ``ix`` of ``layer``; empty otherwise."""
+    names = getattr(net, "neuron_names", None)
+    k = layers.index(layer)
+    if names is None or k >= len(names) or ix[0] >= len(names[k]):
+        return ""
+    cols = list(net.input_names) if k == 0 else list(names[k - 1])
+    col = f", input '{cols[ix[1]]}'" if len(ix) == 2 and ix[1] < len(cols) else ""
+    return f" (neuron '{names[k][ix[0]]}'{col})"
+
+
+def load_packed(path: object) -> nn.Module:
+    """The network written by :func:`save_packed`, with exactly the original tensors (a ThreshNet)."""
+    import json
+
+    from .network import _check_metadata, _network, _unpack
+
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(obj, dict) or obj.get("format") != PACKED_FORMAT:
+        raise ValueError(f"{path}: not a packed threshnet network (format {PACKED_FORMAT!r})")
+    meta = _check_metadata(json.loads(obj["metadata"]))
+    bits = int(obj["bits"])
+    if bits not in PACKED_BITS:
+        raise ValueError(f"{path}: unknown width {bits}")
+    weights, biases = [], []
+    for spec, tw, tb in zip(obj["layers"], obj["weight"], obj["bias"]):
+        n_out, n_in = (int(v) for v in spec["shape"])
+        scale = 2.0 ** -int(spec["exp"])
+        weights.append(unpack_bits(tw, bits, n_out * n_in).astype(np.float64) * scale)
+        biases.append((unpack_bits(tb, bits, n_out).astype(np.float64) + (0.5 if spec["half"] else 0.0)) * scale)
+    cat = lambda parts: torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0))  # noqa: E731
+    empty = torch.zeros(0, dtype=torch.int64)
+    layers = _unpack(meta, {"weight": cat(weights), "bias": cat(biases), "index": empty, "count": empty,
+                            "slot": empty})
+    return _network(meta, layers)

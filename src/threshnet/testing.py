@@ -29,7 +29,7 @@ from __future__ import annotations
 import random
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -48,7 +48,7 @@ from .compiler.spec import (
 __all__ = [
     "CONFIGS", "NetlistCase", "SpecCase", "Tree", "assert_equivalent", "assert_compiles_everywhere",
     "fuzz_rows", "inputs_for", "netlist_cases", "netlist_specs", "prover_available", "spec_cases", "spec_texts", "specs", "xor_spec_texts",
-    "xor_specs",
+    "xor_specs", "V2Case", "v2_spec_cases", "v2_spec_texts", "word_values",
 ]
 
 #: A drawn expression: ``("const", 0|1)``, ``("name", id)``, ``("not", t)`` or ``(op, left, right)``
@@ -741,3 +741,301 @@ def _spec_text(spec: Spec, limit: int = 4000) -> str:
 
     text = render(spec)
     return text if len(text) <= limit else text[:limit] + "\n..."
+
+
+# ----------------------------------------------------------------------------- v2 specs (words)
+
+#: Widest value a drawn v2 expression may have before it is sliced back.
+V2_MAX_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class V2Case:
+    """A drawn v2 spec: its text, its input ports (``name -> width``) and an independent evaluator.
+
+    ``evaluate(values)`` gives the value of every assigned name (wires and outputs) for input
+    port values ``values``, computed with Python integers from the drawn expression trees by
+    the language's rules, never by threshnet.
+    """
+
+    text: str
+    inputs: tuple[tuple[str, int], ...]
+    program: tuple = field(default=(), repr=False, compare=False)  # ((targets, fn), ...) in order
+
+    def evaluate(self, values: Mapping[str, int]) -> dict[str, int]:
+        env: dict[str, int] = dict(values)
+        for targets, fn in self.program:
+            got = fn(env)
+            for t, v in zip(targets, got):
+                env[t] = v
+        return {k: v for k, v in env.items() if k not in values}
+
+
+# Precedence levels of the v2 grammar, tightest highest (see docs/language.md).
+_ATOM, _UNARY, _MUL, _ADD, _SHIFT, _REL, _EQ, _AND, _XOR, _OR, _COND = 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2
+_V2_BIN = {"*": _MUL, "+": _ADD, "-": _ADD, "<": _REL, "<=": _REL, ">": _REL, ">=": _REL, "==": _EQ, "!=": _EQ,
+           "&": _AND, "^": _XOR, "|": _OR}
+
+
+def _pop(v: int) -> int:
+    return bin(v).count("1")
+
+
+class _E:
+    """A drawn expression: text, width, precedence and its value function (``env -> int``)."""
+
+    __slots__ = ("text", "width", "prec", "fn")
+
+    def __init__(self, text: str, width: int, prec: int, fn: Any) -> None:
+        self.text, self.width, self.prec, self.fn = text, width, prec, fn
+
+
+class _V2Draw:
+    """Draws typed v2 expressions: each with its width by the language's width rules and its value."""
+
+    def __init__(self, draw: Any, pool: list[tuple[str, int]], funcs: list[tuple[str, list[int], list[int], Any]]):
+        self.draw, self.pool, self.funcs = draw, pool, funcs
+
+    def wrap(self, e: _E, prec: int) -> str:
+        """``e``'s text as an operand needing precedence ``prec``: parenthesised when needed (or sometimes)."""
+        if e.prec < prec or (e.prec < _ATOM and self.draw(st.integers(0, 5)) == 0):
+            return f"({e.text})"
+        return e.text
+
+    def leaf(self) -> _E:
+        d = self.draw
+        if self.pool and d(st.integers(0, 4)):
+            name, w = d(st.sampled_from(self.pool))
+            return _E(name, w, _ATOM, lambda env, n=name: env[n])
+        v = d(st.integers(0, 40))
+        text = d(st.sampled_from([str(v), hex(v), bin(v)]))
+        return _E(text, max(1, v.bit_length()), _ATOM, lambda env, v=v: v)
+
+    def fit(self, e: _E, most: int) -> _E:
+        """``e`` sliced to at most ``most`` bits."""
+        if e.width <= most:
+            return e
+        mask = (1 << most) - 1
+        return _E(f"{self.wrap(e, _ATOM)}[{most - 1}:0]", most, _ATOM, lambda env, f=e.fn: f(env) & mask)
+
+    def bit(self, depth: int) -> _E:
+        """A 1-bit expression."""
+        e = self.expr(depth)
+        if e.width == 1:
+            return e
+        k = self.draw(st.integers(0, e.width - 1))
+        return _E(f"{self.wrap(e, _ATOM)}[{k}]", 1, _ATOM, lambda env, f=e.fn: (f(env) >> k) & 1)
+
+    def binary(self, op: str, a: _E, b: _E) -> _E:
+        prec = _V2_BIN[op]
+        text = f"{self.wrap(a, prec)} {op} {self.wrap(b, prec + 1)}"
+        fa, fb = a.fn, b.fn
+        if op in "+-*":
+            w = a.width + b.width if op == "*" else max(a.width, b.width) + 1
+            m = (1 << w) - 1
+            f = {"+": lambda x, y: x + y, "-": lambda x, y: (x - y) & m, "*": lambda x, y: x * y}[op]
+        elif op in ("&", "^", "|"):
+            w = max(a.width, b.width)
+            f = {"&": lambda x, y: x & y, "^": lambda x, y: x ^ y, "|": lambda x, y: x | y}[op]
+        else:
+            w = 1
+            f = {"<": lambda x, y: int(x < y), "<=": lambda x, y: int(x <= y), ">": lambda x, y: int(x > y),
+                 ">=": lambda x, y: int(x >= y), "==": lambda x, y: int(x == y), "!=": lambda x, y: int(x != y)}[op]
+        return self.fit(_E(text, w, prec, lambda env: f(fa(env), fb(env))), V2_MAX_WIDTH)
+
+    def expr(self, depth: int) -> _E:
+        d = self.draw
+        if depth <= 0:
+            return self.leaf()
+        kind = d(st.sampled_from(["leaf", "not", "arith", "shift", "cmp", "bitwise", "cond", "slice", "concat",
+                                  "maj", "atleast", "popcount", "reduce", "minmax", "th", "call"]))
+        sub = lambda: self.expr(depth - 1)  # noqa: E731
+        if kind == "leaf":
+            return self.leaf()
+        if kind == "not":
+            e = sub()
+            m = (1 << e.width) - 1
+            return _E(f"{d(st.sampled_from('~!'))}{self.wrap(e, _UNARY)}", e.width, _UNARY,
+                      lambda env, f=e.fn: ~f(env) & m)
+        if kind in ("arith", "cmp", "bitwise"):
+            ops = {"arith": "+-*", "cmp": ["<", "<=", ">", ">=", "==", "!="], "bitwise": "&^|"}[kind]
+            return self.binary(d(st.sampled_from(list(ops))), sub(), sub())
+        if kind == "shift":
+            e = sub()
+            k = d(st.integers(0, 3))
+            if d(st.booleans()):
+                return self.fit(_E(f"{self.wrap(e, _SHIFT)} << {k}", e.width + k, _SHIFT,
+                                   lambda env, f=e.fn: f(env) << k), V2_MAX_WIDTH)
+            return _E(f"{self.wrap(e, _SHIFT)} >> {k}", max(e.width - k, 1), _SHIFT, lambda env, f=e.fn: f(env) >> k)
+        if kind == "cond":
+            c, x, y = self.bit(depth - 1), sub(), sub()
+            text = f"{self.wrap(c, _OR)} ? {self.wrap(x, _COND)} : {self.wrap(y, _COND)}"
+            return _E(text, max(x.width, y.width), _COND,
+                      lambda env, fc=c.fn, fx=x.fn, fy=y.fn: fx(env) if fc(env) else fy(env))
+        if kind == "slice":
+            e = sub()
+            hi = d(st.integers(0, e.width - 1))
+            lo = d(st.integers(0, hi))
+            m = (1 << (hi - lo + 1)) - 1
+            return _E(f"{self.wrap(e, _ATOM)}[{hi}:{lo}]", hi - lo + 1, _ATOM, lambda env, f=e.fn: (f(env) >> lo) & m)
+        if kind == "concat":
+            parts = [sub() for _ in range(d(st.integers(1, 3)))]
+
+            def cat(env: Mapping[str, int], parts: list[_E] = parts) -> int:
+                v = 0
+                for p in parts:
+                    v = (v << p.width) | p.fn(env)
+                return v
+            return self.fit(_E("{" + ", ".join(p.text for p in parts) + "}", sum(p.width for p in parts), _ATOM,
+                               cat), V2_MAX_WIDTH)
+        if kind in ("maj", "popcount", "reduce", "atleast"):
+            parts = [sub() for _ in range(d(st.integers(1, 3)))]
+            args = ", ".join(p.text for p in parts)
+            n = sum(p.width for p in parts)
+            fns = [p.fn for p in parts]
+            count = lambda env: sum(_pop(f(env)) for f in fns)  # noqa: E731
+            if kind == "maj":
+                return _E(f"maj({args})", 1, _ATOM, lambda env: int(count(env) >= n // 2 + 1))
+            if kind == "popcount":
+                return _E(f"popcount({args})", max(1, n.bit_length()), _ATOM, count)
+            if kind == "atleast":
+                k = d(st.integers(0, n + 1))
+                return _E(f"atleast({k}, {args})", 1, _ATOM, lambda env: int(count(env) >= k))
+            red = d(st.sampled_from(["and", "or", "xor"]))
+            f = {"and": lambda c: int(c == n), "or": lambda c: int(c >= 1), "xor": lambda c: c & 1}[red]
+            return _E(f"{red}({args})", 1, _ATOM, lambda env: f(count(env)))
+        if kind == "minmax":
+            a, b = sub(), sub()
+            name = d(st.sampled_from(["min", "max"]))
+            g = min if name == "min" else max
+            return _E(f"{name}({a.text}, {b.text})", max(a.width, b.width), _ATOM,
+                      lambda env, fa=a.fn, fb=b.fn: g(fa(env), fb(env)))
+        if kind == "th":
+            terms = [self.bit(depth - 1) for _ in range(d(st.integers(1, 4)))]
+            weights = [d(st.integers(-3, 3)) for _ in terms]
+            t = d(st.integers(0, 4))
+            body = ""
+            for k, (wt, x) in enumerate(zip(weights, terms)):
+                sign = "-" if wt < 0 else "+"
+                term = f"{abs(wt)}*{self.wrap(x, _ATOM)}"
+                body += (f"0 {sign} " if k == 0 and wt < 0 else "" if k == 0 else f" {sign} ") + term
+            fns = [x.fn for x in terms]
+            return _E(f"th({body} >= {t})", 1, _ATOM,
+                      lambda env: int(sum(w * f(env) for w, f in zip(weights, fns)) >= t))
+        single = [f for f in self.funcs if len(f[2]) == 1]
+        if not single:
+            return self.leaf()
+        name, params, results, body = d(st.sampled_from(single))
+        args = [self.fit(sub(), pw) for pw in params]
+        fns = [a.fn for a in args]
+        return _E(f"{name}({', '.join(a.text for a in args)})", results[0], _ATOM,
+                  lambda env: body([f(env) for f in fns])[0])
+
+
+def _vdecl(name: str, w: int, vector: bool) -> str:
+    return f"{name}[{w}]" if vector else name
+
+
+@st.composite
+def v2_spec_cases(draw: Any, max_inputs: int = 4, max_width: int = 6, max_assignments: int = 5,
+                  max_depth: int = 3, functions: bool = True) -> V2Case:
+    """Random well-formed v2 specs: vector and scalar inputs, every operator and built-in, functions
+    (one or several results, vector parameters), slices, concatenation, ``?:``, bit-by-bit outputs.
+
+    Every expression is drawn as a tree with its width and value by the language's rules
+    (:meth:`V2Case.evaluate` is an oracle independent of threshnet) and written with the fewest
+    parentheses the precedence table needs, plus a few extra.  Conditions are 1 bit, slices are
+    in range and arguments fit their parameters.  Ports are declared (outputs sometimes wider
+    than their value, or assigned bit by bit) or inferred.
+    """
+    n_in = draw(st.integers(1, max_inputs))
+    inputs: list[tuple[str, int, bool]] = []
+    for i in range(n_in):
+        vector = draw(st.booleans())
+        inputs.append((f"x{i}", draw(st.integers(1, max_width)) if vector else 1, vector))
+    lines: list[str] = []
+    funcs: list[tuple[str, list[int], list[int], Any]] = []
+    if functions:
+        for f in range(draw(st.integers(0, 2))):
+            params = [(f"p{k}", draw(st.integers(1, 4)), draw(st.booleans())) for k in range(draw(st.integers(1, 3)))]
+            params = [(n, w if v else 1, v) for n, w, v in params]
+            gen = _V2Draw(draw, [(n, w) for n, w, _ in params], funcs[:])
+            results, body, fns = [], [], []
+            for r in range(draw(st.integers(1, 2))):
+                e = gen.expr(draw(st.integers(0, 2)))
+                rw = draw(st.integers(e.width, e.width + 1))
+                results.append((f"r{r}", rw, rw > 1 or draw(st.booleans())))
+                body.append(f"    r{r} = {e.text}")
+                fns.append(e.fn)
+            names = [n for n, _, _ in params]
+
+            def run(args: list[int], names: list[str] = names, fns: list[Any] = fns) -> list[int]:
+                env = dict(zip(names, args))
+                return [f(env) for f in fns]
+            lines += [f"def f{f}({', '.join(_vdecl(*p) for p in params)}) -> "
+                      f"{', '.join(_vdecl(*r) for r in results)}", *body, "end"]
+            funcs.append((f"f{f}", [w for _, w, _ in params], [w for _, w, _ in results], run))
+    pool = [(n, w) for n, w, _ in inputs]
+    gen = _V2Draw(draw, pool, funcs)
+    assigns: list[tuple[str, int]] = []
+    program: list[tuple[tuple[str, ...], Any]] = []
+    for k in range(draw(st.integers(1, max_assignments))):
+        multi = [f for f in funcs if len(f[2]) > 1]
+        if multi and draw(st.integers(0, 4)) == 0:
+            name, params, res, body = draw(st.sampled_from(multi))
+            args = [gen.fit(gen.expr(draw(st.integers(0, 1))), pw) for pw in params]
+            targets = tuple(f"w{k}_{r}" for r in range(len(res)))
+            lines.append(f"{', '.join(targets)} = {name}({', '.join(a.text for a in args)})")
+            fns = [a.fn for a in args]
+            program.append((targets, lambda env, body=body, fns=fns: body([f(env) for f in fns])))
+            for t, w in zip(targets, res):
+                assigns.append((t, w))
+                pool.append((t, w))
+            continue
+        e = gen.expr(draw(st.integers(0, max_depth)))
+        lines.append(f"w{k} = {e.text}")
+        program.append(((f"w{k}",), lambda env, f=e.fn: [f(env)]))
+        assigns.append((f"w{k}", e.width))
+        pool.append((f"w{k}", e.width))
+    decl_out = draw(st.booleans())
+    body_lines = lines
+    header = []
+    if draw(st.booleans()) or decl_out or any(v for _, _, v in inputs):  # inferred inputs are 1 bit
+        header.append("input " + ", ".join(_vdecl(*i) for i in inputs))
+    if decl_out:
+        outs = draw(st.lists(st.sampled_from(assigns), min_size=1, max_size=len(assigns), unique=True))
+        decls, extra = [], []
+        for n, w in outs:
+            ow = draw(st.integers(w, w + 2))
+            decls.append(_vdecl(f"o_{n}", ow, ow > 1))
+            if ow > 1 and draw(st.integers(0, 3)) == 0:  # bit by bit
+                extra.append(f"o_{n}[0] = {n if w == 1 else f'{n}[0]'}")
+                extra.append(f"o_{n}[{ow - 1}:1] = " + (f"{n}[{w - 1}:1]" if w > 1 else "0"))
+            else:
+                extra.append(f"o_{n} = {n}")
+            program.append(((f"o_{n}",), lambda env, n=n: [env[n]]))  # the same value, zero-extended
+        header.append("output " + ", ".join(decls))
+        body_lines = lines + extra
+    if draw(st.booleans()) and not funcs:  # statements in any order
+        body_lines = draw(st.permutations(body_lines))
+    text = "\n".join(header + list(body_lines)) + "\n"
+    if header:
+        ports = tuple((n, w) for n, w, _ in inputs)
+    else:  # inferred: the inputs read, in order of first use
+        width = {n: w for n, w, _ in inputs}
+        seen = dict.fromkeys(n for n in re.findall(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*", text) if n in width)
+        ports = tuple((n, width[n]) for n in seen)
+    return V2Case(text, ports, tuple(program))
+
+
+def v2_spec_texts(**kwargs: Any) -> st.SearchStrategy[str]:
+    """Text of random v2 specs (see :func:`v2_spec_cases`)."""
+    return v2_spec_cases(**kwargs).map(lambda c: c.text)
+
+
+def word_values(spec: Spec) -> st.SearchStrategy[dict[str, int]]:
+    """Values for the input ports of ``spec.words`` (``name -> int`` in range)."""
+    ws = spec.words
+    if ws is None:
+        raise ValueError("the spec has no word program")
+    return st.fixed_dictionaries({p.name: st.integers(0, (1 << p.width) - 1) for p in ws.inputs})

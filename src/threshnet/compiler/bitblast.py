@@ -11,8 +11,9 @@ XOR / NOT logic by the textbook construction, one function per operator in
 * ``mul``: shift-and-add (an array multiplier), truncated to the width;
 * ``lt``/``le``/``gt``/``ge``: the carry out of ``a + ~b + 1`` over
   ``max(wa, wb)`` bits is ``a >= b``; ``eq``/``ne``: AND of XNORs;
-* ``popcount``/``atleast``/``th``: a ripple counter of the bits (``th``: of the
-  positive and of the negative weighted terms), then ``>=`` as above;
+* ``popcount``/``atleast``: a balanced tree of ripple adders counts the bits,
+  then ``>=`` as above; ``th``: ripple sums of the positive and of the negative
+  weighted terms, compared the same way;
 * ``mux``: ``c & x | ~c & y`` per bit; ``min``/``max``: ``mux`` on ``lt``.
 
 Constants fold as they are built (``x & 0 = 0``, ``x ^ 1 = ~x``, ...), which is
@@ -122,11 +123,23 @@ def _eq(a: Sequence[Expr], b: Sequence[Expr]) -> Expr:
 
 
 def _count(bits: Sequence[Expr], width: int) -> Bits:
-    """The number of 1s among ``bits``, over ``width`` bits (a ripple counter)."""
-    acc: Bits = _pad([], width)
-    for x in bits:
-        acc, _ = _ripple(acc, [x], width)
-    return acc
+    """The number of 1s among ``bits``, over ``width`` bits: a balanced tree of exact ripple adders.
+
+    Each level adds neighbours pairwise, every sum one bit wider than its wider operand (so
+    nothing overflows), and the total is zero-extended or truncated to ``width`` at the end.
+    """
+    level: list[Bits] = [[x] for x in bits]
+    while len(level) > 1:
+        nxt: list[Bits] = []
+        for k in range(0, len(level) - 1, 2):
+            a, b = level[k], level[k + 1]
+            w = max(len(a), len(b))
+            total, carry = _ripple(a, b, w)
+            nxt.append(total + [carry])
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return _pad(level[0] if level else [], width)
 
 
 def _mux(c: Expr, x: Sequence[Expr], y: Sequence[Expr], width: int) -> Bits:

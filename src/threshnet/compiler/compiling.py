@@ -43,6 +43,9 @@ from .torch_backend import LayerPlan, plan_mlp
 #: from as-soon-as-possible layers, pass-throughs included) hold at most this
 #: many entries, about 16 MB at fp32; beyond it, the sparse layout.
 AUTO_DENSE_LIMIT = 4_000_000
+#: layout="mlp" refuses a network whose dense weight matrices would hold more than this many
+#: entries (2 GiB at float64): the sparse layout holds the same network in memory proportional to it.
+MLP_MAX_ENTRIES = 1 << 28
 #: The environment variable that turns verification on when ``verify`` is None.
 VERIFY_ENV = "THRESHNET_VERIFY"
 
@@ -128,6 +131,9 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
         tg = check(threshold(mg), "threshold", **ports)
         if layout == "auto":
             layout = "mlp" if dense_size_estimate(tg) <= AUTO_DENSE_LIMIT else "sparse"
+        elif layout == "mlp" and (entries := dense_size_estimate(tg)) > MLP_MAX_ENTRIES:
+            raise ValueError(f"layout 'mlp' would need about {entries:,} dense weights "
+                             f"({entries * 8 / 2**30:,.1f} GiB at float64); use layout 'sparse' or 'auto'")
         start("layering")
         tg = check(layer(tg, layout=layout), "layered", **ports)
         start("backend")

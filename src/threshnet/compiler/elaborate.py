@@ -28,7 +28,7 @@ per nested *function* (and recursion between functions is an error).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from .ast2 import Arith, Assign2, Call, Concat, Cond, Decl, Expr2, FuncDef, Index, Num, PortDecl, Slice, Target
 from .ast2 import children2
@@ -37,12 +37,14 @@ from .spec import AND, OR, XOR, BinOp, Const, Name, Not, Spec, assignment_order,
 from .validate import SPEC_WORDS, Driver, Wording, validate
 from .words import Port, WNode, WordSpec, verify_words
 
-__all__ = ["BUILTINS", "MAX_WIDTH", "elaborate", "words_of_v1"]
+__all__ = ["BUILTINS", "MAX_CALL_DEPTH", "MAX_WIDTH", "elaborate", "words_of_v1"]
 
 #: Built-in functions (a user function cannot take these names).
 BUILTINS = ("maj", "atleast", "popcount", "and", "or", "xor", "min", "max", "th")
 #: The widest value the language makes (bits); wider is refused rather than bit-blasted.
 MAX_WIDTH = 1 << 16
+#: How deep function calls may nest (each level is a few Python frames: expansion recurses per function).
+MAX_CALL_DEPTH = 100
 
 
 def _min_width(v: int) -> int:
@@ -146,6 +148,9 @@ def _check_scope(stmts: Sequence[object], fail: _Fail, func: FuncDef | None) -> 
             table = declared_in if st.kind == "input" else declared_out
             saw_inputs |= st.kind == "input"
             for d in st.decls:
+                if d.width > MAX_WIDTH:
+                    raise fail(f"'{d.name}' is declared with {d.width} bits, wider than the {MAX_WIDTH} bits the "
+                               "compiler handles", d.span)
                 if d.name in table:
                     raise fail(f"{st.kind} '{d.name}' is declared twice", d.span)
                 table[d.name] = d
@@ -162,9 +167,9 @@ def _check_scope(stmts: Sequence[object], fail: _Fail, func: FuncDef | None) -> 
                 continue
             d = declared_out.get(t.name)
             if d is None or not d.vector:
-                what = "a result" if func is not None else "an output"
-                raise fail(f"'{t.name}' is not declared as a vector {what}, so its bits cannot be assigned one by "
-                           f"one (declare it, e.g. '{t.name}[8]')", t.span)
+                what = "result" if func is not None else "output"
+                raise fail(f"'{t.name}' is not a declared vector {what}, so its bits cannot be assigned one by "
+                           f"one (declare it, e.g. '{what} {t.name}[8]')", t.span)
             assert t.hi is not None and t.lo is not None
             if t.hi < t.lo:
                 raise fail(f"slice [{t.hi}:{t.lo}] is reversed: write [high:low]", t.span)
@@ -274,6 +279,8 @@ class _Elab:
         for st in scope.order:
             if len(st.targets) > 1:
                 call = st.expr
+                if isinstance(call, Call) and call.name not in self.funcs and call.name not in BUILTINS:
+                    raise self.fail(f"unknown function '{call.name}' (define it with 'def')", call.name_span)
                 if not (isinstance(call, Call) and call.name in self.funcs):
                     raise self.fail(f"{len(st.targets)} targets need a call of a function with "
                                     f"{len(st.targets)} results on the right", st.expr.span)
@@ -345,6 +352,9 @@ class _Elab:
             ring = " -> ".join(self.active[self.active.index(e.name):] + [e.name])
             raise self.fail(f"recursive call of '{e.name}' ({ring}): functions are expanded at compile time and "
                             "cannot call themselves", e.name_span)
+        if len(self.active) >= MAX_CALL_DEPTH:
+            raise self.fail(f"calls nested more than {MAX_CALL_DEPTH} functions deep (a function calling a "
+                            f"function calling ...); flatten some of them", e.name_span)
         if len(args) != len(fd.params):
             raise self.fail(f"'{e.name}' takes {len(fd.params)} argument{'s' * (len(fd.params) != 1)}, got "
                             f"{len(args)}", e.name_span)
@@ -450,8 +460,8 @@ class _Elab:
             if op in ("shl", "shr"):
                 k = node.right
                 if not isinstance(k, (Num, Const)):
-                    raise self.fail(f"shift amount must be a number, not a signal (shift by a signal is not "
-                                    f"supported; use ?: on its bits)", k.span)
+                    raise self.fail("shift amount must be a number, not a signal (shift by a signal is not "
+                                    "supported; use ?: on its bits)", k.span)
                 kv = k.value
                 w = ws[0] + kv if op == "shl" else max(ws[0] - kv, 1)
                 return b.add(op, ops, self._width(w, sp), (kv,), sp)
@@ -594,6 +604,8 @@ def elaborate(stmts: Sequence[object], filename: str, source: str | None) -> Wor
 def words_of_v1(spec: Spec) -> WordSpec | None:
     """The word program of a checked v1 spec (all 1-bit logic): one node per operator, in dependency order.
 
+    ``t = u`` adds no node (``t`` reads ``u``'s), so the program is :func:`~threshnet.compiler.words.is_bit_logic`.
+
     ``None`` when the spec has no word program: an output that is an input (word ports may not repeat).
     """
     if set(spec.inputs) & set(spec.outputs):
@@ -611,9 +623,8 @@ def words_of_v1(spec: Spec) -> WordSpec | None:
     for a in assignment_order(spec):
         r = fold_expr(a.expr, leaf, lambda n, v: b.add("not", (v,), 1, (), n.span),
                       lambda n, l, r: b.add(ops[n.op], (l, r), 1, (), n.span), memo)
-        if b.names[r] is not None or b.ops[r].op == "input":
-            r = b.add("zext", (r,), 1, (), a.span)
-        b.names[r] = a.target
+        if b.names[r] is None and b.ops[r].op != "input":  # no copies: the program stays is_bit_logic
+            b.names[r] = a.target
         env[a.target] = r
     ports = tuple(Port(n) for n in spec.inputs)
     return WordSpec(ports, tuple((Port(n), env[n]) for n in spec.outputs), b.frozen(), spec.filename, spec.source)

@@ -222,6 +222,9 @@ class _ParenTracker:
     def __init__(self) -> None:
         self.open: list[Token] = []
         self.calls: list[bool] = []
+        self.at_start = True
+        self.maybe_def: Token | None = None
+        self.def_tok: Token | None = None
         self.last: Token | None = None
         self.prev: Token | None = None
         self.last_unmatched = False  # the last token was a ')' with no '(' open
@@ -232,8 +235,20 @@ class _ParenTracker:
         self.open, self.last, self.prev = [], None, None
         self.calls: list[bool] = []  # per open '(': is it a call's?
         self.braces = self.qmarks = 0
+        self.at_start = True  # the next token starts a statement
+        self.maybe_def: Token | None = None
+        self.def_tok: Token | None = None  # the 'def' of a function not yet closed by 'end'
         for tok in stream:
             self.last_unmatched = False
+            if self.maybe_def is not None and tok.type == "NAME":  # 'def NAME' starts a function
+                self.def_tok = self.maybe_def
+            self.maybe_def = None
+            if self.at_start and not self.open:
+                if tok.type == "NAME" and tok.value == "def":
+                    self.maybe_def = tok
+                elif tok.type == "NAME" and tok.value == "end":
+                    self.def_tok = None
+            self.at_start = tok.type in ("_NEWLINE", "SEMICOLON") and not self.open
             if tok.type == "LBRACE":
                 self.braces += 1
             elif tok.type == "RBRACE":
@@ -339,6 +354,11 @@ def _syntax_error(err: UnexpectedInput, tracker: _ParenTracker, filename: str, t
     prev = tracker.prev
     if tok.type == "EQUAL" and prev is not None and prev.type in ("INPUT", "OUTPUT"):
         return at(f"'{prev.value}' is a keyword and cannot be used as a name", prev.line, prev.column, len(prev.value))
+    if tok.type == "NUMBER" and "NAME" in expected and "NUMBER" not in expected:
+        return at(f"'{tok.value}' is a number; a name is needed here", tok.line, tok.column, len(tok.value))
+    if tok.type == "$END" and tracker.def_tok is not None and not tracker.open:
+        d = tracker.def_tok
+        return at("function definition is not closed: expected 'end' before the end of input", d.line, d.column, 3)
     if tok.type == "RPAR" and tracker.last_unmatched:
         return at("unmatched ')'", tok.line, tok.column)
     paren = tracker.innermost_open()

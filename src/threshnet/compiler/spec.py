@@ -290,7 +290,14 @@ class Spec:
 
 
 def render(spec: Spec) -> str:
-    """Spec text that parses back to an equal spec (ports declared explicitly)."""
+    """Spec text that parses back to an equal spec (ports declared explicitly).
+
+    A spec with a word program that is more than 1-bit logic (a v2 spec) is written as v2
+    text by :func:`~threshnet.compiler.wordtext.render_words`; every other spec as v1 text.
+    """
+    if spec.words is not None and not _is_v1_words(spec.words):
+        from .wordtext import render_words
+        return render_words(spec.words)
     lines: list[str] = []
     if spec.inputs:
         lines.append("input " + ", ".join(spec.inputs))
@@ -298,6 +305,13 @@ def render(spec: Spec) -> str:
     for a in spec.assignments:
         lines.append(f"{a.target} = {render_expr(a.expr)}")
     return "\n".join(lines) + "\n"
+
+
+def _is_v1_words(ws: "WordSpec") -> bool:
+    """Scalar ports and 1-bit NOT/AND/OR/XOR logic only (copies included): what a v1 spec elaborates to."""
+    return (all(not p.vector for p in ws.inputs) and all(not p.vector for p, _ in ws.outputs)
+            and all(n.width == 1 and n.op in ("input", "const", "not", "and", "or", "xor", "zext")
+                    for n in ws.nodes))
 
 
 def assignment_order(spec: Spec) -> list[Assign]:

@@ -26,11 +26,15 @@ The builder
   ``|t - 1/2| + sum |w|``; ReLU: ``|t| + 2 + sum |w| * m(x)``, where
   ``m(x) = 2 min(hi + 1, -lo) - 1`` is the largest value the two neurons of a
   wide ReLU gate ``x`` pass to a reader, and 1 otherwise),
-  ``S <= budget = 2**(p - 1)`` for a float with ``p`` significant bits, and
-  ``|w| <= max_weight``.  A gate that does not fit raises :class:`Unfit`;
+  ``S <= budget`` and ``|w| <= max_weight``: for a float with ``p``
+  significant bits the budget is ``2**(p - 1)`` (step neurons have
+  half-integer biases), and for ReLU networks ``2**p`` for hidden gates
+  (integer biases) while every output gate (the step output layer) keeps
+  ``2**(p - 1)``: :func:`synthesize` builds with ``2**p`` and rebuilds with
+  ``2**(p - 1)`` throughout when an output gate exceeds it.  A gate that
+  does not fit raises :class:`Unfit`;
   constructions catch it (``b.attempt``) and take a smaller block size or a
-  deeper construction.  The ``2**(p - 1)`` (not ``2**p``) holds for the
-  half-integer biases of step neurons and of the step output layer.
+  deeper construction.
 
 Soundness: each gate is an exact integer function of 0/1 values; the builder
 only applies identities of integer arithmetic (negation, constant folding,
@@ -169,6 +173,11 @@ class Builder:
         if self.activation == "step":
             return abs(t - 0.5) + sum(abs(w) for w in ws.values())
         return abs(t) + 2 + sum(abs(w) * self._mag[n] for n, w in ws.items())
+
+    def gate_cost(self, lit: int) -> float:
+        """The partial-sum bound of a literal's gate (0 for inputs and constants)."""
+        g = self.gates[lit >> 1]
+        return 0 if g is None else self.cost(dict(g.terms), g.t)
 
     def fits(self, terms: Terms, t: int) -> bool:
         ws, t = self.normalize(terms, t)
@@ -489,9 +498,14 @@ def synthesize(ws: WordSpec, *, dtype: str = "float32", objective: str = "depth"
     """The ``mapped`` graph of word program ``ws``, every gate exact in ``dtype`` under ``activation``."""
     if max_weight is not None and (not isinstance(max_weight, int) or max_weight < 2):
         raise ValueError(f"max_weight must be an integer of at least 2, got {max_weight!r}")
-    b = Builder(budget_for(dtype), objective, max_weight, activation)
-    outs = build_words(ws, b)
-    return to_graph(b, outs)
+    limit = budget_for(dtype)
+    if activation == "relu":  # hidden ReLU neurons have integer biases: partial sums up to 2**p
+        b = Builder(2 * limit, objective, max_weight, activation)
+        outs = build_words(ws, b)
+        if all(b.gate_cost(l) <= limit for _, l in outs):
+            return to_graph(b, outs)
+    b = Builder(limit, objective, max_weight, activation)
+    return to_graph(b, build_words(ws, b))
 
 
 def to_graph(b: Builder, outputs: list[tuple[str, int]]) -> nx.DiGraph:

@@ -3,9 +3,14 @@
 Reading a written file back gives the same function with the same ports in the same order
 (see ``tests/test_writers.py``).
 
-``bool`` (the spec language) keeps the spec's assignments as they are.  Names that the
-language cannot spell (it takes ``[A-Za-z_][A-Za-z0-9_]*`` except ``input``/``output``)
-are renamed deterministically: every other character becomes ``_``, a leading digit or a
+``bool`` (the spec language) keeps the spec's assignments as they are.  Vector ports
+(:mod:`threshnet.compiler.ports`: a v2 spec's declared vectors, or a netlist's bits
+``a[0] .. a[n-1]`` in order) are declared as vectors (``input a[8]``, ``output s[9]``) and
+keep their bit names (``s[3] = a[3] ^ b[3]``), so the v2 parser reads the text back to the
+same bit-level ports in the same order; this needs every bit of an output vector to be
+assigned, else the ports are written bit by bit as in v1.  Other names that the
+language cannot spell (it takes ``[A-Za-z_][A-Za-z0-9_]*`` except its keywords), and
+names that would clash with a vector's name, are renamed deterministically: every other character becomes ``_``, a leading digit or a
 keyword gets a ``_`` in front, and a name that is taken gets ``_1``, ``_2``, ... appended
 (``a[0]`` -> ``a_0_``, ``1GAT(0)`` -> ``_1GAT_0_``, ``a$next`` -> ``a_next``).  Names that
 are valid already never change.  The file then opens with a comment block that lists each
@@ -37,6 +42,7 @@ from typing import Callable, Iterable
 import networkx as nx
 
 from ..compiler.errors import SpecError
+from ..compiler.ports import WordPort, ports_of
 from ..compiler.keys import INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR, OUTPUTS
 from ..compiler.spec import KEYWORDS, Assign, BinOp, Const, Expr, Name, Not, Spec, postorder, render_expr
 from ._netlist import unique_name
@@ -118,8 +124,16 @@ def rename_for(spec: Spec, format: str) -> dict[str, str]:
     fmt = _format(format)
     ok, fix = _RULES[fmt]
     ports_only = fmt != "bool"  # BLIF/AIGER signal names inside come from the gate graph
+    if fmt == "bool":
+        vectors = _bool_vectors(spec)
+        if vectors:  # vector bits are spelled as they are; a vector's name is taken
+            bits = {b for p in vectors for b in p.bits}
+            bases = {p.name for p in vectors}
+            ok = lambda n: n in bits or (_spec_ok(n) and n not in bases)  # noqa: E731
     names = list(dict.fromkeys(_names(spec, ports_only)))
     used = {n for n in names if ok(n)}
+    if fmt == "bool" and vectors:
+        used |= bases
     if not ports_only:
         used |= {n.id for a in spec.assignments for n in _all_names(a.expr) if ok(n.id)}
     mapping: dict[str, str] = {}
@@ -229,13 +243,47 @@ def _blif_decl(head: str, names: list[str]) -> list[str]:
 
 
 # -- spec language ------------------------------------------------------------------------------------
+def _bool_vectors(spec: Spec) -> list[WordPort]:
+    """The vector ports that ``.bool`` declares as vectors: all of them, or none when one cannot be.
+
+    v2 refuses an output that is also an input, wants every bit of an output vector
+    assigned and each name declared once; a vector's bit must not be a scalar port either.
+    """
+    try:
+        ports = ports_of(spec)
+    except ValueError:
+        return []
+    vectors = [p for p in ports.inputs + ports.outputs if p.vector]
+    if not vectors or len({p.name for p in vectors}) != len(vectors):
+        return []
+    if set(spec.inputs) & set(spec.outputs):
+        return []  # v2 refuses an output that is an input; v1 text keeps such aliases
+    targets = {a.target for a in spec.assignments}
+    if any(b not in targets for p in ports.outputs if p.vector for b in p.bits):
+        return []
+    bits = {b for p in vectors for b in p.bits}
+    if any(p.name in bits for p in ports.inputs + ports.outputs if not p.vector):
+        return []  # a vector's bit is also a scalar port on the other side (an output aliasing an input)
+    return vectors
+
+
+def _declared(spec: Spec, mapping: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The names in the ``input``/``output`` lines: ``a[8]`` for a vector, else the (renamed) bit name."""
+    vectors = _bool_vectors(spec)
+    if not vectors:
+        return ([mapping.get(n, n) for n in spec.inputs], [mapping.get(n, n) for n in spec.outputs])
+    ports = ports_of(spec)
+    return ([str(p) if p.vector else mapping.get(p.name, p.name) for p in ports.inputs],
+            [str(p) if p.vector else mapping.get(p.name, p.name) for p in ports.outputs])
+
+
 def _write_bool(spec: Spec) -> str:
     mapping = rename_for(spec, "bool")
     s = _renamed(spec, mapping)
     lines = _rename_block(mapping)
     if lines:
         lines.append("")
-    for head, ports in (("input ", s.inputs), ("output ", s.outputs)):
+    for head, ports in zip(("input ", "output "), _declared(spec, mapping)):
         if not ports:
             continue
         cur: list[str] = []

@@ -48,6 +48,7 @@ query "can this literal be true?" is a question about the inputs alone.
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from fractions import Fraction
@@ -63,6 +64,9 @@ UNARY_LIMIT = 64
 PB_TOTALIZER_LIMIT = 256
 
 TRUE, FALSE = 1, -1  # variable 1 is the constant true
+#: local_equal: largest cut evaluated exhaustively, and expansion steps per check.
+LOCAL_CUT = 12
+LOCAL_STEPS = 64
 
 
 class _Timeout(Exception):
@@ -115,6 +119,10 @@ class _Problem:
         self.gcache: dict[tuple, int] = {}
         self.on_new_threshold: Callable[[int], int] | None = None
         self.sat_calls = 0
+        self.local_proofs = 0
+        # var -> its definition, for local_equal: ("and", a, b) / ("xor", a, b) over literals,
+        # ("or", lits), ("th", items, t) with items (var, coef); vars without one are free.
+        self.defs: dict[int, tuple] = {}
 
     # -- plumbing
     def close(self) -> None:
@@ -174,6 +182,79 @@ class _Problem:
             # aim for slices of about half a second, never past the deadline by much
             budget = int(max(500, min(budget * 4, budget / spent * min(0.5, left))))
 
+    # -- local proofs of equivalence (sweeping without a SAT call)
+    def local_equal(self, a: int, b: int, max_cut: int = LOCAL_CUT, max_steps: int = LOCAL_STEPS) -> bool:
+        """True when literals ``a`` and ``b`` are proved equal on a small cut; False means "not shown".
+
+        The frontier starts as ``{|a|, |b|}``; the newest variable with a definition is
+        replaced by the variables it is defined over (a definition only reads older
+        variables, so this is a topological expansion).  Every path from ``a`` or
+        ``b`` through definitions then crosses the frontier, so both are functions of
+        the frontier's variables.  Whenever the frontier has at most ``max_cut``
+        variables, both are evaluated on all ``2**k`` assignments of it, the frontier
+        variables taken as free; if they agree on all of them they agree on every
+        input (the assignments that occur are a subset).  Disagreement proves nothing,
+        as frontier variables may be dependent, so the expansion goes on.
+        """
+        if a == b:
+            return True
+        va, vb = abs(a), abs(b)
+        frontier = {va, vb} - {TRUE}
+        inner: list[int] = []
+        heap = [-v for v in frontier]
+        heapq.heapify(heap)
+        grew = True  # try on the first small frontier, then after steps that did not widen it
+        for _ in range(max_steps):
+            if len(frontier) <= max_cut and (not grew or not inner):
+                if self._agree(a, b, sorted(frontier), inner):
+                    self.local_proofs += 1
+                    return True
+            while heap and (-heap[0] not in frontier or -heap[0] not in self.defs):
+                heapq.heappop(heap)
+            if not heap:
+                return False
+            v = -heapq.heappop(heap)
+            size = len(frontier)
+            frontier.discard(v)
+            inner.append(v)
+            d = self.defs[v]
+            reads = (d[1], d[2]) if d[0] in ("and", "xor") else d[1] if d[0] == "or" else [x for x, _ in d[1]]
+            for x in reads:
+                x = abs(x)
+                if x not in frontier and x != TRUE:
+                    frontier.add(x)
+                    heapq.heappush(heap, -x)
+            grew = len(frontier) > size
+        return False
+
+    def _agree(self, a: int, b: int, cut: list[int], inner: list[int]) -> bool:
+        k = len(cut)
+        idx = np.arange(1 << k, dtype=np.int64)
+        val: dict[int, np.ndarray] = {TRUE: np.ones(1 << k, dtype=bool)}
+        for j, v in enumerate(cut):
+            val[v] = ((idx >> j) & 1).astype(bool)
+
+        def lit(x: int) -> np.ndarray:
+            return val[x] if x > 0 else ~val[-x]
+
+        for v in reversed(inner):  # oldest first: definitions read older variables
+            d = self.defs[v]
+            if d[0] == "and":
+                val[v] = lit(d[1]) & lit(d[2])
+            elif d[0] == "xor":
+                val[v] = lit(d[1]) ^ lit(d[2])
+            elif d[0] == "or":
+                acc = np.zeros(1 << k, dtype=bool)
+                for x in d[1]:
+                    acc |= lit(x)
+                val[v] = acc
+            else:
+                acc = np.zeros(1 << k, dtype=np.int64)
+                for x, c in d[1]:
+                    acc += c * val[x]
+                val[v] = acc >= d[2]
+        return bool(np.array_equal(lit(a), lit(b)))
+
     # -- Boolean gates (spec side and miters)
     def and_(self, a: int, b: int) -> int:
         if a == FALSE or b == FALSE or a == -b:
@@ -190,6 +271,7 @@ class _Problem:
             self.add([-g, b])
             self.add([g, -a, -b])
             self.sim[g] = self.lsim(a) & self.lsim(b)
+            self.defs[g] = ("and", a, b)
             self.gcache[key] = g
         return g
 
@@ -220,6 +302,7 @@ class _Problem:
             self.add([g, -a, b])
             self.add([g, a, -b])
             self.sim[g] = self.sim[a] ^ self.sim[b]
+            self.defs[g] = ("xor", a, b)
             self.gcache[key] = g
         return -g if neg else g
 
@@ -235,6 +318,7 @@ class _Problem:
         self.add([-g] + lits)
         for l in lits:
             self.add([g, -l])
+        self.defs[g] = ("or", tuple(lits))
         return g
 
     # -- threshold literals
@@ -266,6 +350,7 @@ class _Problem:
             self.tick()
             lit = self.new_var()
             self._encode_threshold(lit, items, t)
+            self.defs[lit] = ("th", tuple(items), t)
             acc = np.zeros(self.P, dtype=np.int64)
             for v, a in items:
                 acc += a * self.sim[v]
@@ -358,7 +443,7 @@ class _Network:
     def encode(self) -> list[Form]:
         p = self.p
         # (form, lo, hi) per value; lo/hi are exact bounds of the value
-        vec: list[tuple[Form, Fraction, Fraction]] = [((0, {v: 1}, 1), Fraction(0), Fraction(1)) for v in self.inputs]
+        vec: list[tuple[Form, Fraction, Fraction]] = [((0, {v: 1}, 1), 0, 1) for v in self.inputs]
         worst: tuple[float, str] | None = None
         for op in self.ops:
             p.tick()
@@ -390,6 +475,8 @@ class _Network:
 
     def _combine(self, row: list[tuple[int, Fraction]], b: Fraction,
                  vec: list[tuple[Form, Fraction, Fraction]]) -> tuple[Form, Fraction, Fraction, float]:
+        if b.denominator == 1 and all(w.denominator == 1 and vec[i][0][2] == 1 for i, w in row):
+            return self._combine_int(row, b.numerator, vec)
         den = b.denominator
         for i, w in row:
             den = math.lcm(den, w.denominator * vec[i][0][2])
@@ -423,6 +510,31 @@ class _Network:
         fhi = Fraction(const + sum(a for a in coefs.values() if a > 0), den)
         return f, max(lo, flo), min(hi, fhi), float(mag * den)
 
+    @staticmethod
+    def _combine_int(row: list[tuple[int, Fraction]], b: int,
+                     vec: list[tuple[Form, Fraction, Fraction]]) -> tuple[Form, Fraction, Fraction, float]:
+        """:meth:`_combine` when the weights, the bias and every operand form are integers (no Fractions)."""
+        const, coefs = b, {}
+        lo = hi = b
+        mag = abs(b)
+        for i, w in row:
+            (c, cs, _), vlo, vhi = vec[i]
+            k = w.numerator
+            const += k * c
+            for v, a in cs.items():
+                coefs[v] = coefs.get(v, 0) + k * a
+            if k > 0:
+                lo += k * vlo
+                hi += k * vhi
+            else:
+                lo += k * vhi
+                hi += k * vlo
+            mag += abs(k) * max(abs(vlo), abs(vhi))
+        coefs = {v: a for v, a in coefs.items() if a}
+        flo = const + sum(a for a in coefs.values() if a < 0)
+        fhi = const + sum(a for a in coefs.values() if a > 0)
+        return (const, coefs, 1), max(lo, flo), min(hi, fhi), float(mag)
+
     def _act(self, op: _Act, f: Form, lo: Fraction, hi: Fraction) -> tuple[Form, Fraction, Fraction]:
         p = self.p
         c, coefs, den = f
@@ -432,10 +544,10 @@ class _Network:
             t = math.floor(x) + 1 if op.strict else math.ceil(x)
             lit = p.threshold(coefs, t)
             lf = _lit_form(lit)
-            return lf, Fraction(1 if lit == TRUE else 0), Fraction(0 if lit == FALSE else 1)
+            return lf, 1 if lit == TRUE else 0, 0 if lit == FALSE else 1
         # relu
         if hi <= 0:
-            return (0, {}, 1), Fraction(0), Fraction(0)
+            return (0, {}, 1), 0, 0
         if lo >= 0:
             return f, lo, hi
         zlo = math.ceil(lo * den)   # integer bounds of z' = c + sum(coefs * v) = den * z

@@ -4,7 +4,8 @@ What is trusted is the module itself: its weights are read from its tensors
 (never from the compiler's intermediate forms), and the order of its
 operations from its real ``forward``, traced with ``torch.fx``.  Supported:
 ``nn.Linear``, ``nn.ReLU`` / ``F.relu`` / ``torch.relu``, threshnet's
-``Step``, a comparison with a constant (``z > 0``, ``gt(0)``, ``>=``, ...)
+``Step``, ``torch.heaviside(z, v)`` with a constant ``v`` of all 0 or all 1,
+``torch.sign`` right after an ``nn.Linear`` (read as ``[z > 0] - [-z > 0]``), a comparison with a constant (``z > 0``, ``gt(0)``, ``>=``, ...)
 followed by ``.float()`` / ``.to(dtype)``, ``nn.Identity``, nested
 ``nn.Sequential``, and the sparse layout's ``ToSlots`` / ``GatherLayer``
 (read from their index and weight tensors).  A ThreshNet is read through its
@@ -202,14 +203,46 @@ _RELU_FNS = {torch.relu, torch.nn.functional.relu}
 _CASTS = {"float", "double", "half", "bfloat16", "to", "type", "type_as"}
 
 
+def _sign_ops(ops: list[object], node: fx.Node) -> list[object]:
+    """``sign(z) = [z > 0] - [-z > 0]``: copy ``z`` and ``-z``, step both, subtract (exact maps)."""
+    last = next((op for op in reversed(ops) if isinstance(op, _Affine)), None)
+    if last is None or ops[-1] is not last:
+        raise ValueError(f"unsupported {node.format_node()}: sign is read right after an nn.Linear")
+    m = len(last.rows)
+    one = Fraction(1)
+    split = [[(j, one)] for j in range(m)] + [[(j, -one)] for j in range(m)]
+    join = [[(j, one), (m + j, -one)] for j in range(m)]
+    return [_Affine(f"{last.name}.sign", split, [Fraction(0)] * 2 * m, m, 63), _Act("step"),
+            _Affine(f"{last.name}.sign", join, [Fraction(0)] * m, 2 * m, 63)]
+
+
+def _heaviside_strict(node: fx.Node, root: nn.Module) -> bool:
+    """``torch.heaviside(z, v)`` with a constant ``v`` of 0 (``[z > 0]``: True) or 1 (``[z >= 0]``: False)."""
+    v = node.args[1] if len(node.args) > 1 else node.kwargs.get("values")
+    t = None
+    if isinstance(v, fx.Node) and v.op == "get_attr":
+        t = root
+        for part in str(v.target).split("."):
+            t = getattr(t, part, None)
+    elif isinstance(v, (int, float)):
+        t = torch.tensor(float(v))
+    if isinstance(t, torch.Tensor) and t.numel() >= 1:
+        vals = set(t.detach().reshape(-1).tolist())
+        if vals in ({0.0}, {1.0}):
+            return vals == {0.0}
+    raise ValueError(f"unsupported {node.format_node()}: torch.heaviside(z, values) is read with a constant "
+                     f"values tensor of all 0 (z > 0) or all 1 (z >= 0)")
+
+
 def read_module(module: nn.Module) -> list[object]:
     """The module's computation as a list of exact affine maps and activations."""
     from ..network import ThreshNet
 
     root = module.layers if isinstance(module, ThreshNet) else module
     prefix = "layers." if root is not module else ""
+    tracer = _Tracer()
     try:
-        graph = _Tracer().trace(root)
+        graph = tracer.trace(root)
     except Exception as e:
         raise ValueError(f"cannot read the module's forward with torch.fx: {type(e).__name__}: {e}") from None
     ops: list[object] = []
@@ -278,6 +311,19 @@ def read_module(module: nn.Module) -> list[object]:
             if isinstance(const, float) and not math.isfinite(const):
                 raise ValueError(f"comparison with {const!r}")
             ops.append(_Act("step", None, Fraction(const), sym == ">"))
+            cur = node
+            continue
+        if node.op == "get_attr":
+            continue  # a constant, read where it is used (torch.heaviside's values)
+        if (node.op == "call_function" and node.target is torch.sign) or \
+                (node.op == "call_method" and node.target == "sign"):
+            need(node, node.args[0])
+            ops.extend(_sign_ops(ops, node))
+            cur = node
+            continue
+        if node.op == "call_function" and node.target is torch.heaviside:
+            need(node, node.args[0])
+            ops.append(_Act("step", None, Fraction(0), _heaviside_strict(node, tracer.root)))
             cur = node
             continue
         if node.op == "call_function" and node.target is getattr and node.args[1] in ("dtype", "device"):
