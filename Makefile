@@ -37,6 +37,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/words.py
 
 # Rebuild docs/tutorial.ipynb from docs/make_tutorial.py and execute it in place (a real Jupyter kernel).
 .PHONY: tutorial

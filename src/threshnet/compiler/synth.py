@@ -558,3 +558,4 @@ def simulate(b: Builder, lits: Sequence[int], inputs: np.ndarray) -> np.ndarray:
 
 
 from . import synth_basic, arith_compare, arith_add  # noqa: E402,F401  (register the constructions)
+from . import arith_count, arith_mul  # noqa: E402,F401  (counting and multiplication replace the fallbacks)
