@@ -84,7 +84,7 @@ from .keys import (
     BOOL_MAP, DEPTH, INPUTS, KIND, KIND_GATE, KIND_INPUT, LAYER, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR,
     OP_THRESHOLD, OP_XOR, OUTPUTS, ROLE, THRESHOLD, WEIGHT, XOR_MAX_ARITY, XORS,
 )
-from .spec import Spec, names_read, render
+from .spec import Spec, names_read_once, render
 
 if TYPE_CHECKING:
     from .compiling import Compilation
@@ -388,7 +388,7 @@ def _verify_spec(spec: Spec) -> None:
         if a.target in state:
             continue
         state[a.target] = 1
-        stack = [(a.target, iter(list(names_read(a.expr))))]
+        stack = [(a.target, iter(list(names_read_once(a.expr))))]
         while stack:
             cur, it = stack[-1]
             for nm in it:
@@ -401,7 +401,7 @@ def _verify_spec(spec: Spec) -> None:
                     raise IRError(st, nm.id, "depends on itself (a cycle of assignments)")
                 if s is None:
                     state[nm.id] = 1
-                    stack.append((nm.id, iter(list(names_read(by_name[nm.id].expr)))))
+                    stack.append((nm.id, iter(list(names_read_once(by_name[nm.id].expr)))))
                     break
             else:
                 state[cur] = 2

@@ -139,7 +139,7 @@ def names_read(e: Expr) -> Iterator[Name]:
             stack.extend(reversed(children(node)))
 
 
-def _names_once(e: Expr) -> Iterator[Name]:
+def names_read_once(e: Expr) -> Iterator[Name]:
     """Names in ``e``, left to right, each shared node visited once (a DAG can have exponentially many paths)."""
     seen: set[int] = set()
     stack: list[Expr] = [e]
@@ -322,7 +322,7 @@ def assignment_order(spec: Spec) -> list[Assign]:
     for a in spec.assignments:
         if a.target in done:
             continue
-        stack: list[tuple[Assign, Iterator[Name]]] = [(a, _names_once(a.expr))]
+        stack: list[tuple[Assign, Iterator[Name]]] = [(a, names_read_once(a.expr))]
         done.add(a.target)
         while stack:
             cur, it = stack[-1]
@@ -330,7 +330,7 @@ def assignment_order(spec: Spec) -> list[Assign]:
                 dep = by_name.get(n.id)
                 if dep is not None and dep.target not in done:
                     done.add(dep.target)
-                    stack.append((dep, _names_once(dep.expr)))
+                    stack.append((dep, names_read_once(dep.expr)))
                     break
             else:
                 stack.pop()
