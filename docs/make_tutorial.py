@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = HERE / "tutorial.ipynb"
 #: Set to True once the v2 language and word I/O are on main (then run `make tutorial`).
-WORDS = False
+WORDS = True
 #: Seconds a cell may run.
 CELL_TIMEOUT = 300
 
