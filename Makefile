@@ -38,6 +38,7 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/words.py
+	$(BIN)/python benchmarks/examples_v2.py
 
 # Rebuild docs/tutorial.ipynb from docs/make_tutorial.py and execute it in place (a real Jupyter kernel).
 .PHONY: tutorial
