@@ -80,6 +80,15 @@ def _expand(table: int, positions: tuple[int, ...], n: int) -> int:
     return out
 
 
+def _threshold_table(tables: list[int], weights: list[int], t: int, n: int) -> int:
+    """Truth table over ``n`` leaves of ``[sum(w_i * f_i) >= t]``, each ``f_i`` given by its table."""
+    out = 0
+    for a in range(1 << n):
+        if sum(w for f, w in zip(tables, weights) if (f >> a) & 1) >= t:
+            out |= 1 << a
+    return out
+
+
 def _xor_cost(k: int) -> int:
     return k // 2 + 1  # the even form: rungs [sum >= 2], [sum >= 4], ..., then the output
 
@@ -93,6 +102,9 @@ def map_threshold(g: nx.DiGraph) -> nx.DiGraph:
     fanins = {v: [(u, bool(e[NEG])) for u, _, e in sorted(g.in_edges(v, data=True))] for v in order}
     fanout = {v: g.out_degree(v) for v in order}
     op = {v: g.nodes[v][OP] for v in order}
+    # Threshold nodes already in the input (word-level synthesis) keep their weights, in fanin order.
+    weights = {v: [int(e[WEIGHT]) for _, _, e in sorted(g.in_edges(v, data=True))]
+               for v in order if op[v] == OP_THRESHOLD}
     cuts: dict[int, list[tuple[tuple[int, ...], int]]] = {}
     depth0: dict[int, int] = {}  # depth of the plain lowering, in threshold gates
     best: dict[int, tuple] = {}  # v -> (area flow, depth, kind, leaves, data)
@@ -105,25 +117,29 @@ def map_threshold(g: nx.DiGraph) -> nx.DiGraph:
             continue
         fi = fanins[v]
         k = len(fi)
-        depth0[v] = (2 if o == OP_XOR else 1) + max(depth0[u] for u, _ in fi)
+        depth0[v] = (2 if o == OP_XOR else 1) + max((depth0[u] for u, _ in fi), default=0)
         # Native realization: the gate itself over its fanins.
-        d_native = (2 if o == OP_XOR else 1) + max(best[u][1] for u, _ in fi)
+        d_native = (2 if o == OP_XOR else 1) + max((best[u][1] for u, _ in fi), default=0)
         af_native = (_xor_cost(k) if o == OP_XOR else 1) + sum(best[u][0] / max(1, fanout[u]) for u, _ in fi)
         choice = (af_native, d_native, "native", tuple(u for u, _ in fi), None)
         found: dict[tuple[int, ...], int] = {}
         if k <= CUT_SIZE:
             for combo in itertools.product(*(cuts[u] for u, _ in fi)):
                 leaves = tuple(sorted(set().union(*(c[0] for c in combo))))
-                if len(leaves) > CUT_SIZE or leaves in found:
+                if not leaves or len(leaves) > CUT_SIZE or leaves in found:
                     continue
                 n = len(leaves)
                 full = (1 << (1 << n)) - 1
                 acc = full if o == OP_AND else 0
+                tables = []
                 for (cl, ct), (_, neg) in zip(combo, fi):
                     t = _expand(ct, tuple(leaves.index(x) for x in cl), n)
                     if neg:
                         t ^= full
+                    tables.append(t)
                     acc = acc & t if o == OP_AND else acc | t if o == OP_OR else acc ^ t
+                if o == OP_THRESHOLD:
+                    acc = _threshold_table(tables, weights[v], g.nodes[v][THRESHOLD], n)
                 found[leaves] = acc
         for leaves, table in found.items():
             n = len(leaves)
@@ -169,6 +185,8 @@ def _cover(g: nx.DiGraph, order: list[int], op: dict, fanins: dict, best: dict) 
             m.add_node(v, **attrs)
             for u, neg in fanins.get(v, []) if kind == "native" else []:
                 m.add_edge(u, v, **{NEG: neg ^ inverted[u]})
+                if op[v] == OP_THRESHOLD:  # a given threshold gate keeps its weights
+                    m.edges[u, v][WEIGHT] = g.edges[u, v][WEIGHT]
         elif kind == "threshold":
             weights, t = data
             attrs.update({OP: OP_THRESHOLD, THRESHOLD: t})

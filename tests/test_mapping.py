@@ -1,0 +1,133 @@
+"""The threshold mapping stage on its own: exact on every input row, given threshold gates kept."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from threshnet.compiler.ir import verify
+from threshnet.compiler.keys import (
+    INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT,
+)
+from threshnet.compiler.mapping import map_threshold
+
+
+def evaluate(g: nx.DiGraph, rows: np.ndarray) -> np.ndarray:
+    """Outputs of a boolean or mapped graph on 0/1 ``rows`` (one column per input port)."""
+    val: dict[int, np.ndarray] = {v: rows[:, i].astype(bool) for i, v in enumerate(g.graph[INPUTS])}
+    for v in nx.topological_sort(g):
+        op = g.nodes[v][OP]
+        if op == OP_INPUT:
+            continue
+        if op == OP_CONST:
+            val[v] = np.zeros(len(rows), dtype=bool)
+            continue
+        edges = sorted(g.in_edges(v, data=True), key=lambda e: e[0])
+        ins = [val[u] ^ e[NEG] for u, _, e in edges]
+        if op == OP_THRESHOLD:
+            total = np.zeros(len(rows), dtype=np.int64)
+            for x, (_, _, e) in zip(ins, edges):
+                total += int(e[WEIGHT]) * x
+            val[v] = total >= g.nodes[v][THRESHOLD]
+        elif op == OP_AND:
+            val[v] = np.logical_and.reduce(ins)
+        elif op == OP_OR:
+            val[v] = np.logical_or.reduce(ins)
+        else:
+            assert op == OP_XOR
+            val[v] = np.logical_xor.reduce(ins)
+    return np.stack([val[v] ^ neg for _, v, neg in g.graph[OUTPUTS]], axis=1)
+
+
+def all_rows(n: int) -> np.ndarray:
+    return np.array(list(itertools.product((0, 1), repeat=n)), dtype=np.uint8).reshape(1 << n, n)
+
+
+def threshold_nodes(g: nx.DiGraph) -> dict[int, tuple[tuple[tuple[int, bool, int], ...], int]]:
+    """node -> (sorted (fanin, neg, weight) triples, threshold) of every OP_THRESHOLD node."""
+    return {v: (tuple(sorted((u, e[NEG], e[WEIGHT]) for u, _, e in g.in_edges(v, data=True))), d[THRESHOLD])
+            for v, d in g.nodes(data=True) if d[OP] == OP_THRESHOLD}
+
+
+def build(n_inputs: int, gates: list[tuple], outputs: list[tuple[int, bool]]) -> nx.DiGraph:
+    """A graph from ``(op, [(fanin, neg, weight)], threshold)`` gates numbered after the inputs."""
+    g = nx.DiGraph()
+    for i in range(n_inputs):
+        g.add_node(i, **{OP: OP_INPUT, NAME: f"x{i}"})
+    for j, (op, fanins, t) in enumerate(gates):
+        v = n_inputs + j
+        g.add_node(v, **{OP: op, NAME: None, **({THRESHOLD: t} if op == OP_THRESHOLD else {})})
+        for u, neg, w in fanins:
+            g.add_edge(u, v, **{NEG: neg, **({WEIGHT: w} if op == OP_THRESHOLD else {})})
+    g.graph[INPUTS] = tuple(range(n_inputs))
+    g.graph[OUTPUTS] = tuple((f"y{k}", v, neg) for k, (v, neg) in enumerate(outputs))
+    return g
+
+
+def assert_mapped_exact(g: nx.DiGraph) -> nx.DiGraph:
+    m = map_threshold(g)
+    verify(m, "mapped")
+    rows = all_rows(len(g.graph[INPUTS]))
+    assert (evaluate(m, rows) == evaluate(g, rows)).all()
+    return m
+
+
+def test_given_threshold_gates_with_large_weights():
+    # 5: [300 x0 + 500 x1 - 200 ~x2 >= 301], small fanin: its cut table comes from the weights.
+    # 6: AND(5, ~x3).  7: [1000 (x0 + x1 + x2 + x3 + x4 + x5) - 1 x6 >= 3000], too wide for a cut: kept.
+    g = build(7, [
+        (OP_THRESHOLD, [(0, False, 300), (1, False, 500), (2, True, -200)], 301),
+        (OP_AND, [(7, False, 0), (3, True, 0)], None),
+        (OP_THRESHOLD, [(i, False, 1000) for i in range(6)] + [(6, False, -1)], 3000),
+        (OP_OR, [(8, False, 0), (9, True, 0)], None),
+    ], [(8, False), (9, True), (10, False)])
+    m = assert_mapped_exact(g)
+    wide = threshold_nodes(g)[9]
+    assert threshold_nodes(m)[9] == wide  # the wide given gate is untouched
+
+
+@st.composite
+def mixed_graphs(draw):
+    """Random graphs of AND/OR/XOR gates and threshold gates with weights up to +-1000."""
+    n = draw(st.integers(2, 7))
+    gates = []
+    for j in range(draw(st.integers(1, 12))):
+        avail = n + j
+        op = draw(st.sampled_from([OP_AND, OP_OR, OP_XOR, OP_THRESHOLD, OP_THRESHOLD]))
+        k = draw(st.integers(1 if op == OP_THRESHOLD else 2, min(avail, 8 if op != OP_XOR else 4)))
+        fanins = draw(st.lists(st.integers(0, avail - 1), min_size=k, max_size=k, unique=True))
+        trip = [(u, draw(st.booleans()), draw(st.integers(-1000, 1000).filter(bool))) for u in fanins]
+        t = draw(st.integers(-2000, 2000)) if op == OP_THRESHOLD else None
+        gates.append((op, trip, t))
+    total = n + len(gates)
+    # Every gate is read by a later gate or an output, so nothing is dead.
+    read = {u for _, f, _ in gates for u, _, _ in f}
+    outs = [(v, draw(st.booleans())) for v in range(n, total) if v not in read]
+    return build(n, gates, outs)
+
+
+@settings(max_examples=60)
+@given(mixed_graphs())
+def test_mapping_keeps_the_function_of_mixed_graphs(g):
+    m = assert_mapped_exact(g)
+    before = threshold_nodes(g)
+    after = threshold_nodes(m)
+    for v, (fanins, t) in before.items():
+        if len(fanins) > 4 and v in m:  # too wide for a cut: kept as given
+            assert after[v] == (fanins, t)
+
+
+def test_plain_majority_and_full_adder():
+    # carry = ab | ac | bc as gates becomes one threshold gate
+    g = build(3, [
+        (OP_AND, [(0, False, 0), (1, False, 0)], None),
+        (OP_AND, [(0, False, 0), (2, False, 0)], None),
+        (OP_AND, [(1, False, 0), (2, False, 0)], None),
+        (OP_OR, [(3, False, 0), (4, False, 0), (5, False, 0)], None),
+    ], [(6, False)])
+    m = assert_mapped_exact(g)
+    assert sum(1 for v in m.nodes if m.nodes[v][OP] != OP_INPUT) == 1
