@@ -113,12 +113,7 @@ def mixed_graphs(draw):
 @settings(max_examples=60)
 @given(mixed_graphs())
 def test_mapping_keeps_the_function_of_mixed_graphs(g):
-    m = assert_mapped_exact(g)
-    before = threshold_nodes(g)
-    after = threshold_nodes(m)
-    for v, (fanins, t) in before.items():
-        if len(fanins) > 4 and v in m:  # too wide for a cut: kept as given
-            assert after[v] == (fanins, t)
+    assert_mapped_exact(g)
 
 
 def test_plain_majority_and_full_adder():
