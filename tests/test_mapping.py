@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import threshnet
 from threshnet.compiler.ir import verify
 from threshnet.compiler.keys import (
     INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT,
 )
 from threshnet.compiler.mapping import map_threshold
+from threshnet.frontends import read, read_text, verilog
 
 
 def evaluate(g: nx.DiGraph, rows: np.ndarray) -> np.ndarray:
@@ -126,3 +130,95 @@ def test_plain_majority_and_full_adder():
     ], [(6, False)])
     m = assert_mapped_exact(g)
     assert sum(1 for v in m.nodes if m.nodes[v][OP] != OP_INPUT) == 1
+
+
+# --- large-support functions: symmetric cones become one gate or a counter layer ---------------------
+
+CIRCUITS = Path(__file__).resolve().parent.parent / "benchmarks" / "circuits"
+
+
+def adder_tree_majority(n: int) -> threshnet.Spec:
+    """``[x0 + ... + x(n-1) > n/2]`` written as gates: a ripple count of the inputs and a comparison."""
+    width = n.bit_length()
+    lines = [f"input {', '.join(f'x{i}' for i in range(n))}", "output y"]
+    count = ["0"] * width  # the running count, bit 0 first
+    for i in range(n):
+        carry = f"x{i}"
+        nxt = []
+        for b in range(width):
+            lines.append(f"s{i}_{b} = {count[b]} ^ {carry}")
+            lines.append(f"c{i}_{b} = {count[b]} & {carry}")
+            nxt.append(f"s{i}_{b}")
+            carry = f"c{i}_{b}"
+        count = nxt
+    # y = count >= k, compared bit by bit from the top: ge_b = count[b..] >= k[b..]
+    k = n // 2 + 1
+    ge = "1"
+    for b in range(width):
+        kb = (k >> b) & 1
+        lines.append(f"ge{b} = " + (f"{count[b]} & {ge}" if kb else f"{count[b]} | {ge}"))
+        ge = f"ge{b}"
+    lines.append(f"y = {ge}")
+    return threshnet.parse("\n".join(lines) + "\n")
+
+
+def test_majority_written_as_gates_is_one_neuron():
+    spec = adder_tree_majority(13)
+    net = threshnet.compile(spec, "step", layout="sparse")
+    assert threshnet.check(net, spec).ok  # exhaustive: 13 inputs
+    assert sum(net.stats().neurons) == 1 and net.stats().layers == 1
+
+
+def test_9symml_is_a_counter_layer():
+    """LGSynth91 9symml: 1 iff 3 to 6 of the 9 inputs are 1: rungs [c >= 3], [c >= 7], then h3 - h7."""
+    spec = read(CIRCUITS / "lgsynth91" / "blif" / "9symml.blif")
+    net = threshnet.compile(spec, "step", layout="sparse")
+    assert threshnet.check(net, spec).ok
+    assert sum(net.stats().neurons) == 3 and net.stats().layers == 2
+
+
+@pytest.mark.skipif(verilog.find_yosys() is None, reason="no Yosys: pip install 'threshnet[verilog]'")
+def test_majority_16_from_verilog_is_one_neuron():
+    src = ("module maj16(input [15:0] x, output y);\n  wire [4:0] s = "
+           + " + ".join(f"x[{i}]" for i in range(16)) + ";\n  assign y = s >= 9;\nendmodule\n")
+    spec = read_text(src, "verilog")
+    assert len(spec.assignments) > 100  # the gate translator's netlist, not one gate
+    net = threshnet.compile(spec, "step", layout="sparse")
+    assert threshnet.check(net, spec).ok  # exhaustive: 16 inputs
+    assert sum(net.stats().neurons) == 1 and net.stats().layers == 1
+
+
+@settings(max_examples=30)
+@given(st.integers(7, 10), st.data())
+def test_random_symmetric_functions_as_gates(n, data):
+    """Any symmetric function of n inputs, some read complemented, written as a sum-of-counts circuit."""
+    pattern = data.draw(st.lists(st.integers(0, 1), min_size=n + 1, max_size=n + 1))
+    negated = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    spec = threshnet.parse(symmetric_spec(pattern, negated))
+    net = threshnet.compile(spec, "step", layout="sparse")
+    assert threshnet.check(net, spec).ok
+    changes = sum(pattern[c] != pattern[c - 1] for c in range(1, n + 1))
+    if changes:
+        assert sum(net.stats().neurons) <= (1 if changes == 1 else changes + 1)
+
+
+def symmetric_spec(pattern: list[int], negated: list[bool]) -> str:
+    n = len(negated)
+    width = n.bit_length()
+    lines = [f"input {', '.join(f'x{i}' for i in range(n))}", "output y"]
+    count = ["0"] * width
+    for i in range(n):
+        carry = f"~x{i}" if negated[i] else f"x{i}"
+        nxt = []
+        for b in range(width):
+            lines.append(f"s{i}_{b} = {count[b]} ^ {carry}")
+            lines.append(f"c{i}_{b} = {count[b]} & {carry}")
+            nxt.append(f"s{i}_{b}")
+            carry = f"c{i}_{b}"
+        count = nxt
+    terms = []
+    for c, v in enumerate(pattern):  # y = OR over counts c with pattern[c] of [count == c]
+        if v:
+            terms.append("(" + " & ".join(count[b] if (c >> b) & 1 else f"~{count[b]}" for b in range(width)) + ")")
+    lines.append("y = " + (" | ".join(terms) if terms else "0"))
+    return "\n".join(lines) + "\n"

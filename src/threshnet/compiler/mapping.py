@@ -52,6 +52,7 @@ from .keys import (
     INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT,
 )
 from .lp_threshold import identify
+from .symmetric import Symmetric, find_symmetric
 
 __all__ = ["OBJECTIVES", "OP_THRESHOLD", "map_threshold", "threshold_functions"]
 #: Leaves per cut (truth tables of at most 2**CUT_SIZE bits).
@@ -69,7 +70,9 @@ OBJECTIVES = ("depth", "size")
 _IN, _CONST, _AND, _OR, _XOR, _TH = range(6)
 _CODE = {OP_INPUT: _IN, OP_CONST: _CONST, OP_AND: _AND, OP_OR: _OR, OP_XOR: _XOR, OP_THRESHOLD: _TH}
 # candidate kinds
-NATIVE, GATE, XOR, WIRE, CONST = range(5)
+NATIVE, GATE, XOR, WIRE, CONST, SYM = range(6)
+#: Supports simulated exhaustively for symmetric functions (:mod:`.symmetric`).
+MAX_SUPPORT = 16
 
 
 @lru_cache(maxsize=None)
@@ -228,6 +231,7 @@ def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CU
     if all(o in (_IN, _CONST) for o in net.op):
         return g
     cands, arr, depth0 = _candidates(net, cut_size, cuts_per_node)
+    _add_symmetric(net, cands, cut_size)
     choice = _select(net, cands, arr, depth0, objective)
     return _cover(g, net, cands, choice)
 
@@ -265,33 +269,38 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
         depth0[i] = delay + max(map(depth0.__getitem__, fi), default=0)
         best_arr = delay + max(map(arr_at, fi), default=0)
         mine = [(NATIVE, fi, None, cost, delay)]
-        found: dict[tuple[int, ...], int] = {}
+        # leaves -> (table, signature, deepest leaf's arrival, may not depend on every leaf)
+        found: dict[tuple[int, ...], tuple] = {}
         if k == 2 and o != _TH:
             (u0, u1), (n0, n1) = fi, negs[i]
-            for la, ta, sa, _ in cuts[u0]:
+            for la, ta, sa, da in cuts[u0]:
                 ma = len(la)
-                for lb, tb, sb, _ in cuts[u1]:
-                    if (sa | sb).bit_count() > K:
+                for lb, tb, sb, db in cuts[u1]:
+                    sg = sa | sb
+                    if sg.bit_count() > K:
                         continue
                     if la == lb:
                         leaves, n = la, ma
                         if leaves in found:
                             continue
                         x, y = ta, tb
+                        overlap = True
                     else:
                         leaves = tuple(sorted({*la, *lb}))
                         n = len(leaves)
                         if n > K or leaves in found:
                             continue
-                        x = ta if ma == n else _stretch(ta, ma, tuple(map(leaves.index, la)), n)
                         mb = len(lb)
+                        overlap = n < ma + mb
+                        x = ta if ma == n else _stretch(ta, ma, tuple(map(leaves.index, la)), n)
                         y = tb if mb == n else _stretch(tb, mb, tuple(map(leaves.index, lb)), n)
                     full = fulls[n]
                     if n0:
                         x ^= full
                     if n1:
                         y ^= full
-                    found[leaves] = x & y if o == _AND else x | y if o == _OR else x ^ y
+                    found[leaves] = (x & y if o == _AND else x | y if o == _OR else x ^ y, sg,
+                                     da if da > db else db, overlap)
         elif 0 < k <= K:
             # Merge the fanins' cuts one fanin at a time, dropping unions over K leaves early.
             partial = [(0, (), ())]
@@ -335,22 +344,24 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                         acc ^= t
                 else:
                     acc = _threshold_table(tabs, net.w[i], net.t[i], n)
-                found[leaves] = acc
+                found[leaves] = (acc, sig, max((c[3] for c in picks), default=0), True)
         kept = []
         seen = set()
-        for leaves, t in found.items():
+        for leaves, (t, sg, d_in, overlap) in found.items():
             n = len(leaves)
-            masks = _masks(n)[0]
-            for j in range(n):  # a leaf the table does not depend on is dropped
-                mj = masks[j]
-                if (t & mj) == ((t >> (1 << j)) & mj):
-                    leaves, t = _shrink(leaves, t)
-                    n = len(leaves)
-                    break
+            if overlap:
+                masks = _masks(n)[0]
+                for j in range(n):  # a leaf the table does not depend on is dropped
+                    mj = masks[j]
+                    if (t & mj) == ((t >> (1 << j)) & mj):
+                        leaves, t = _shrink(leaves, t)
+                        n = len(leaves)
+                        sg = _sig(leaves)
+                        d_in = max(map(arr_at, leaves), default=0)
+                        break
             if leaves in seen:
                 continue
             seen.add(leaves)
-            d_in = max(map(arr_at, leaves), default=0)
             if n >= 2:
                 key = (n, t)
                 m = match.get(key, False)
@@ -367,24 +378,42 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                     mine.append((m[0], leaves, m[1], m[2], m[3]))
                     if m[3] + d_in < best_arr:
                         best_arr = m[3] + d_in
-                kept.append((d_in, n, leaves, t))
+                kept.append((d_in, n, leaves, t, sg))
             elif n == 1:
                 mine.append((WIRE, leaves, t == 1, 0, 0))
                 if d_in < best_arr:
                     best_arr = d_in
-                kept.append((d_in, n, leaves, t))
+                kept.append((d_in, n, leaves, t, sg))
             else:
                 mine.append((CONST, (), t & 1, 0, 0))
                 best_arr = 0
         arr[i] = best_arr
         cands[i] = mine
         kept.sort(key=lambda c: (c[0], c[1]))
-        cuts[i] = [((i,), 2, 1 << (i & 63), best_arr)] + [(l, t, _sig(l), d) for d, _, l, t in kept[:C - 1]]
+        cuts[i] = [((i,), 2, 1 << (i & 63), best_arr)] + [(l, t, sg, d) for d, _, l, t, sg in kept[:C - 1]]
         for u in fi:
             left[u] -= 1
             if left[u] == 0:
                 cuts[u] = None
     return cands, arr, depth0
+
+
+def _add_symmetric(net: _Net, cands: list[list[tuple]], K: int) -> None:
+    """Symmetric functions of more than ``K`` inputs: one threshold gate, or a counter layer."""
+    found = find_symmetric(net.op, net.fin, net.neg, net.w, net.t, min_support=K + 1, max_support=MAX_SUPPORT)
+    for i, sym in found.items():
+        ch = sym.changes
+        if len(ch) == 1:
+            k = ch[0]
+            w = tuple(-1 if ng else 1 for ng in sym.negated)
+            n_neg = sum(sym.negated)
+            if sym.pattern[0] == 0:  # [c >= k], c = sum(w x) + n_neg
+                cand = (GATE, sym.support, (w, k - n_neg), 1, 1)
+            else:  # [c <= k - 1] = [-c >= 1 - k]
+                cand = (GATE, sym.support, (tuple(-x for x in w), 1 - k + n_neg), 1, 1)
+        else:
+            cand = (SYM, sym.support, sym, len(ch) + 1, 2)
+        cands[i].append(cand)
 
 
 def _sig(leaves: tuple[int, ...]) -> int:
@@ -407,9 +436,6 @@ def _select(net: _Net, cands: list[list[tuple]], arr0: list[int], depth0: list[i
     op = net.op
     gates = [i for i in range(n_nodes) if op[i] != _IN and op[i] != _CONST]
     outs = [i for _, i, _ in net.outputs]
-    d_best = max((arr0[i] for i in outs), default=0)
-    d_plain = max((depth0[i] for i in outs), default=0)
-    target = d_best if objective == "depth" else max(d_best, d_plain)
     reads = [[_leaves_read(c) for c in cs] for cs in cands]
     # Depth pass: least arrival, ties by area flow with the graph's fanouts.
     est = [max(1, f) for f in net.fanout]
@@ -417,6 +443,9 @@ def _select(net: _Net, cands: list[list[tuple]], arr0: list[int], depth0: list[i
     flow = [0.0] * n_nodes
     choice = [0] * n_nodes
     _flow_pass(gates, cands, reads, est, arr, flow, choice, None)
+    d_best = max((arr[i] for i in outs), default=0)
+    d_plain = max((depth0[i] for i in outs), default=0)
+    target = d_best if objective == "depth" else max(d_best, d_plain)
     for _ in range(AREA_PASSES):
         req, refs = _required(net, gates, reads, cands, choice, target)
         est = [max(1, r) if r else max(1, f) for r, f in zip(refs, net.fanout)]
@@ -484,6 +513,8 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
                 m.add_node(const_id[0], **{OP: OP_CONST, NAME: None})
         return const_id[0]
 
+    next_id = [max(ids) + 2]  # new nodes (counter rungs); then the graph is renumbered
+    renumber = [False]
     node = g._node
     for v in g.graph[INPUTS]:
         m.add_node(v, **node[v])
@@ -505,6 +536,24 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
             continue
         if kind == CONST:
             rep[i] = (const(), bool(data))
+            continue
+        if kind == SYM:  # rungs [c >= k_j], then [h_1 - h_2 + ... >= 1]
+            terms = [(rep[x], -1 if ng else 1) for x, ng in zip(leaves, data.negated)]
+            rungs = []
+            for j, k in enumerate(data.changes):
+                r = next_id[0]
+                next_id[0] += 1
+                m.add_node(r, **{OP: OP_THRESHOLD, THRESHOLD: k - sum(data.negated), NAME: None})
+                for (s, sn), w in terms:
+                    m.add_edge(s, r, **{NEG: sn, WEIGHT: w})
+                rungs.append((r, 1 if j % 2 == 0 else -1))
+            attrs[OP] = OP_THRESHOLD
+            attrs[THRESHOLD] = 1
+            m.add_node(v, **attrs)
+            for r, w in rungs:
+                m.add_edge(r, v, **{NEG: False, WEIGHT: w})
+            rep[i] = (v, bool(data.pattern[0]))
+            renumber[0] = True
             continue
         if kind == XOR or (kind == NATIVE and net.op[i] == _XOR):
             par = bool(data) if kind == XOR else False
@@ -587,7 +636,20 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
     m.graph[INPUTS] = g.graph[INPUTS]
     m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
     _drop_dead(m)
-    return m
+    return _renumbered(m) if renumber[0] else m
+
+
+def _renumbered(m: nx.DiGraph) -> nx.DiGraph:
+    """``m`` with nodes numbered in topological order, inputs first in port order (later stages
+    read the nodes in increasing order)."""
+    inputs = list(m.graph[INPUTS])
+    inset = set(inputs)
+    order = inputs + [v for v in nx.lexicographical_topological_sort(m) if v not in inset]
+    new = {v: q for q, v in enumerate(order)}
+    r = nx.relabel_nodes(m, new, copy=True)
+    r.graph[INPUTS] = tuple(new[v] for v in inputs)
+    r.graph[OUTPUTS] = tuple((p, new[v], ng) for p, v, ng in m.graph[OUTPUTS])
+    return r
 
 
 def _drop_dead(m: nx.DiGraph) -> None:
