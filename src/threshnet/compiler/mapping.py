@@ -389,8 +389,12 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                 best_arr = 0
         arr[i] = best_arr
         cands[i] = mine
-        kept.sort(key=lambda c: (c[0], c[1]))
-        cuts[i] = [((i,), 2, 1 << (i & 63), best_arr)] + [(l, t, sg, d) for d, _, l, t, sg in kept[:C - 1]]
+        if len(kept) > C - 1:  # half the places to the shallowest cuts, the rest to the smallest
+            kept.sort(key=lambda c: (c[0], c[1]))
+            rest = kept[(C - 1) // 2:]
+            rest.sort(key=lambda c: (c[1], c[0]))
+            kept = kept[:(C - 1) // 2] + rest[:C - 1 - (C - 1) // 2]
+        cuts[i] = [((i,), 2, 1 << (i & 63), best_arr)] + [(l, t, sg, d) for d, _, l, t, sg in kept]
         for u in fi:
             left[u] -= 1
             if left[u] == 0:
@@ -450,7 +454,55 @@ def _select(net: _Net, cands: list[list[tuple]], arr0: list[int], depth0: list[i
         req, refs = _required(net, gates, reads, cands, choice, target)
         est = [max(1, r) if r else max(1, f) for r, f in zip(refs, net.fanout)]
         _flow_pass(gates, cands, reads, est, arr, flow, choice, req)
+    req, refs = _required(net, gates, reads, cands, choice, target)
+    _exact_pass(net, gates, cands, reads, choice, arr, req, refs)
     return choice
+
+
+#: How deep the exact-area pass follows a cut's exclusive logic (bounds its time per node).
+EXACT_DEPTH = 8
+
+
+def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
+    """Exact local area: each node of the cover takes the candidate that adds the fewest gates to the
+    cover (its own cost plus the logic only it would read), among those meeting the required time."""
+    op = net.op
+    is_gate = [o != _IN and o != _CONST for o in op]
+
+    def walk(i: int, q: int, step: int) -> int:
+        """Reference (step 1) or dereference (step -1) candidate q of node i; the gates that enter
+        (leave) the cover, counted to EXACT_DEPTH levels."""
+        area = cands[i][q][3]
+        stack = [(l, 1) for l in reads[i][q]]
+        while stack:
+            l, d = stack.pop()
+            if not is_gate[l]:
+                continue
+            refs[l] += step
+            if refs[l] == (1 if step > 0 else 0):
+                c = choice[l]
+                area += cands[l][c][3]
+                if d < EXACT_DEPTH:
+                    stack.extend((x, d + 1) for x in reads[l][c])
+        return area
+
+    for i in gates:
+        if not refs[i]:
+            continue
+        walk(i, choice[i], -1)
+        best = None
+        for q, c in enumerate(cands[i]):
+            ls = reads[i][q]
+            a = c[4] + max((arr[l] for l in ls), default=0)
+            if a > req[i]:
+                continue
+            area = walk(i, q, 1)
+            walk(i, q, -1)
+            if best is None or (area, a) < best[0]:
+                best = ((area, a), q, a)
+        if best is not None:
+            _, choice[i], arr[i] = best
+        walk(i, choice[i], 1)
 
 
 def _flow_pass(gates, cands, reads, est, arr, flow, choice, req) -> None:
