@@ -43,6 +43,7 @@ costs two gates per bit.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from functools import lru_cache
 
 import networkx as nx
@@ -54,7 +55,27 @@ from .keys import (
 from .lp_threshold import identify
 from .symmetric import Symmetric, find_symmetric
 
-__all__ = ["OBJECTIVES", "OP_THRESHOLD", "map_threshold", "threshold_functions"]
+__all__ = ["OBJECTIVES", "OP_THRESHOLD", "STATS", "MappingStats", "map_threshold", "threshold_functions"]
+#: graph[STATS] of a mapped graph: its :class:`MappingStats`.
+STATS = "mapping_stats"
+
+
+@dataclass(frozen=True)
+class MappingStats:
+    """What the cover is made of (gates of the mapped graph, before threshold lowering)."""
+
+    native: int = 0        # gates kept as they were (AND/OR/XOR, or given threshold nodes)
+    small: int = 0         # threshold gates found on cuts of at most 4 leaves
+    large: int = 0         # threshold gates found on cuts of 5..CUT_SIZE leaves (integer program)
+    xors: int = 0          # parities found on cuts
+    majorities: int = 0    # one threshold gate for a symmetric cone of more than CUT_SIZE inputs
+    counters: int = 0      # counter layers (symmetric cones with several changes of value)
+
+    def __str__(self) -> str:
+        parts = [f"{v} {k}" for k, v in (("th<=4", self.small), ("th5+", self.large), ("xor", self.xors),
+                                           ("maj", self.majorities), ("counter", self.counters)) if v]
+        return ", ".join(parts) or "-"
+
 #: Leaves per cut (truth tables of at most 2**CUT_SIZE bits).
 CUT_SIZE = 6
 #: Cuts kept per node (the trivial cut included).
@@ -565,6 +586,15 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
                 m.add_node(const_id[0], **{OP: OP_CONST, NAME: None})
         return const_id[0]
 
+    used = {"native": 0, "small": 0, "large": 0, "xors": 0, "majorities": 0, "counters": 0}
+    for i in range(n_nodes):
+        if needed[i] and net.op[i] not in (_IN, _CONST):
+            kind, leaves = cands[i][choice[i]][:2]
+            key = ("native" if kind == NATIVE else "xors" if kind == XOR else "counters" if kind == SYM else
+                   None if kind in (WIRE, CONST) else "small" if len(leaves) <= TABLE_INPUTS else
+                   "large" if len(leaves) <= 8 else "majorities")
+            if key:
+                used[key] += 1
     next_id = [max(ids) + 2]  # new nodes (counter rungs); then the graph is renumbered
     renumber = [False]
     node = g._node
@@ -688,7 +718,9 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
     m.graph[INPUTS] = g.graph[INPUTS]
     m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
     _drop_dead(m)
-    return _renumbered(m) if renumber[0] else m
+    m = _renumbered(m) if renumber[0] else m
+    m.graph[STATS] = MappingStats(**used)
+    return m
 
 
 def _renumbered(m: nx.DiGraph) -> nx.DiGraph:
