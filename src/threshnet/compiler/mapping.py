@@ -83,8 +83,9 @@ CUTS_PER_NODE = 8
 #: Every threshold function of up to 4 inputs has weights within +-4 (the exhaustive table).
 MAX_WEIGHT = 4
 TABLE_INPUTS = 4
-#: Area-flow passes after the depth pass.
+#: Area-flow passes after the depth pass, then exact-area passes.
 AREA_PASSES = 2
+EXACT_PASSES = 2
 OBJECTIVES = ("depth", "size")
 
 # op codes of the compact node records
@@ -475,8 +476,9 @@ def _select(net: _Net, cands: list[list[tuple]], arr0: list[int], depth0: list[i
         req, refs = _required(net, gates, reads, cands, choice, target)
         est = [max(1, r) if r else max(1, f) for r, f in zip(refs, net.fanout)]
         _flow_pass(gates, cands, reads, est, arr, flow, choice, req)
-    req, refs = _required(net, gates, reads, cands, choice, target)
-    _exact_pass(net, gates, cands, reads, choice, arr, req, refs)
+    for _ in range(EXACT_PASSES):
+        req, refs = _required(net, gates, reads, cands, choice, target)
+        _exact_pass(net, gates, cands, reads, choice, arr, req, refs)
     return choice
 
 
@@ -484,16 +486,52 @@ def _select(net: _Net, cands: list[list[tuple]], arr0: list[int], depth0: list[i
 EXACT_DEPTH = 8
 
 
+def _rung_keys(net: _Net, i: int, c: tuple) -> tuple[tuple, tuple]:
+    """(gates this candidate is, gates it needs) as ``(plain leaves, t)`` keys of ``[sum >= t]``: an
+    XOR's even rungs are such gates, and the threshold stage shares equal gates (a full adder's
+    carry is its sum's "at least two" rung)."""
+    kind, leaves, data = c[0], c[1], c[2]
+    if kind == GATE:
+        w, t = data
+        return (((leaves, t),) if all(x == 1 for x in w) else ()), ()
+    if kind == XOR:
+        return (), tuple((leaves, t) for t in range(2, len(leaves) + 1, 2))
+    if kind == NATIVE and not any(net.neg[i]):
+        o = net.op[i]
+        if o == _AND:
+            return ((leaves, len(leaves)),), ()
+        if o == _OR:
+            return ((leaves, 1),), ()
+        if o == _XOR:
+            return (), tuple((leaves, t) for t in range(2, len(leaves) + 1, 2))
+    return (), ()
+
+
 def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
     """Exact local area: each node of the cover takes the candidate that adds the fewest gates to the
-    cover (its own cost plus the logic only it would read), among those meeting the required time."""
+    cover (its own cost plus the logic only it would read), among those meeting the required time.
+    A candidate's own cost counts the XOR rungs it shares with gates of the cover (estimate)."""
     op = net.op
     is_gate = [o != _IN and o != _CONST for o in op]
+    have: dict[tuple, int] = {}  # [sum >= t] gates of the cover
+    need: dict[tuple, int] = {}  # XOR rungs of the cover
+
+    def mark(i: int, q: int, step: int) -> None:
+        is_, needs = _rung_keys(net, i, cands[i][q])
+        for k in is_:
+            have[k] = have.get(k, 0) + step
+        for k in needs:
+            need[k] = need.get(k, 0) + step
+
+    def own(i: int, q: int) -> int:
+        c = cands[i][q]
+        is_, needs = _rung_keys(net, i, c)
+        return c[3] - sum(1 for k in needs if have.get(k, 0) > 0) - sum(1 for k in is_ if need.get(k, 0) > 0)
 
     def walk(i: int, q: int, step: int) -> int:
         """Reference (step 1) or dereference (step -1) candidate q of node i; the gates that enter
-        (leave) the cover, counted to EXACT_DEPTH levels."""
-        area = cands[i][q][3]
+        (leave) the cover below it, counted to EXACT_DEPTH levels."""
+        area = 0
         stack = [(l, 1) for l in reads[i][q]]
         while stack:
             l, d = stack.pop()
@@ -508,22 +546,27 @@ def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
         return area
 
     for i in gates:
+        if refs[i]:
+            mark(i, choice[i], 1)
+    for i in gates:
         if not refs[i]:
             continue
         walk(i, choice[i], -1)
+        mark(i, choice[i], -1)
         best = None
         for q, c in enumerate(cands[i]):
             ls = reads[i][q]
             a = c[4] + max((arr[l] for l in ls), default=0)
             if a > req[i]:
                 continue
-            area = walk(i, q, 1)
+            area = own(i, q) + walk(i, q, 1)
             walk(i, q, -1)
             if best is None or (area, a) < best[0]:
                 best = ((area, a), q, a)
         if best is not None:
             _, choice[i], arr[i] = best
         walk(i, choice[i], 1)
+        mark(i, choice[i], 1)
 
 
 def _flow_pass(gates, cands, reads, est, arr, flow, choice, req) -> None:
