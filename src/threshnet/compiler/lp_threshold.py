@@ -132,8 +132,6 @@ def _identify(table: int, n: int) -> tuple[tuple[int, ...], int] | None:
     # Undo the complements: w * (1 - x) = w - w * x.
     ws = tuple(-w if flip[j] else w for j, w in enumerate(weights))
     t -= sum(w for j, w in enumerate(weights) if flip[j])
-    if _eval(ws, t, n) != table:  # never trust a solver blindly
-        return None
     return ws, t
 
 
@@ -173,7 +171,10 @@ def _positive(pos: int, n: int) -> tuple[tuple[int, ...], int] | None:
     canon = _permute(pos, n, perm)
     key = (n, canon)
     if key not in _POSITIVE:
-        _POSITIVE[key] = _solve(canon, n)
+        real = _solve(canon, n)
+        if real is not None and _eval(*real, n) != canon:  # never trust a solver blindly
+            real = None
+        _POSITIVE[key] = real
     real = _POSITIVE[key]
     if real is None:
         return None
@@ -184,12 +185,33 @@ def _positive(pos: int, n: int) -> tuple[tuple[int, ...], int] | None:
     return tuple(weights), t
 
 
+@lru_cache(maxsize=None)
+def _swap_masks(n: int, i: int, j: int) -> tuple[int, int, int, int]:
+    """(keep, rows i=1 j=0, rows i=0 j=1, shift) to exchange inputs ``i < j`` of an ``n``-input table."""
+    a = b = 0
+    for r in range(1 << n):
+        bi, bj = (r >> i) & 1, (r >> j) & 1
+        if bi and not bj:
+            a |= 1 << r
+        elif bj and not bi:
+            b |= 1 << r
+    return ((1 << (1 << n)) - 1) & ~(a | b), a, b, (1 << j) - (1 << i)
+
+
 def _permute(table: int, n: int, perm: list[int]) -> int:
-    """The table of g(y) = f(x) where y_q = x_perm[q]."""
-    if perm == sorted(perm):
-        return table
-    old_row = _row_bits(n) @ (1 << np.array(perm, dtype=np.int64))
-    return _to_int(_to_bits(table, n)[old_row])
+    """The table of g(y) = f(x) where y_q = x_perm[q] (a sequence of input exchanges)."""
+    where = list(range(n))  # where[j]: the position input j of f holds now
+    at = list(range(n))     # at[p]: the input of f at position p
+    for q in range(n):
+        p = where[perm[q]]
+        if p != q:
+            i, j = (q, p) if q < p else (p, q)
+            keep, a, b, sh = _swap_masks(n, i, j)
+            table = (table & keep) | ((table & a) << sh) | ((table & b) >> sh)
+            x, y = at[q], at[p]
+            at[q], at[p] = y, x
+            where[y], where[x] = q, p
+    return table
 
 
 def _rows(pos: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
