@@ -27,6 +27,7 @@ from threshnet.compiler.sparse_backend import plan_sparse
 from threshnet.compiler.threshold import threshold
 from threshnet.compiler.spec import Assign, BinOp, Name, Not, Spec
 from threshnet.frontends import read
+from threshnet.preopt import preoptimize
 
 HERE = Path(__file__).resolve().parent
 CIRCUITS = HERE / "circuits"
@@ -81,14 +82,21 @@ def rate(fn, rows: int, min_time: float = 0.3) -> float:
     return rows / best
 
 
-def bench_circuit(name: str, abc: dict[str, tuple[int, int]]) -> dict:
-    spec = read(circuit_path(name))
+def bench_circuit(name: str, abc: dict[str, tuple[int, int]], preopt: bool = True) -> dict:
+    original = spec = read(circuit_path(name))
     t = time.perf_counter()
     net = threshnet.compile(spec, "step", layout="sparse")
     compile_s = time.perf_counter() - t
+    pre = "none"
+    opt = preoptimize(spec) if preopt else None
+    if opt is not None:  # keep whichever start maps to fewer neurons (then layers)
+        net2 = threshnet.compile(opt, "step", layout="sparse")
+        size = lambda n: (sum(n.stats().neurons), n.stats().layers)  # noqa: E731
+        if size(net2) < size(net):
+            spec, net, pre = opt, net2, "abc resyn2"
     relu = threshnet.compile(spec, "relu", layout="sparse")
     t = time.perf_counter()
-    report = threshnet.check(net, spec, samples=CHECK_SAMPLES)
+    report = threshnet.check(net, original, samples=CHECK_SAMPLES)
     check_s = time.perf_counter() - t
     if not report.ok:
         raise SystemExit(f"{name}: CHECK FAILED\n{report}")
@@ -104,7 +112,7 @@ def bench_circuit(name: str, abc: dict[str, tuple[int, int]]) -> dict:
     t = time.perf_counter()
     mg = map_threshold(bg)
     map_s = time.perf_counter() - t
-    return dict(map_s=map_s, structures=str(mg.graph.get(STATS, "-")), name=name, pi=len(spec.inputs), po=len(spec.outputs), abc_and=and_count, abc_lev=levels,
+    return dict(map_s=map_s, structures=str(mg.graph.get(STATS, "-")), pre=pre, name=name, pi=len(spec.inputs), po=len(spec.outputs), abc_and=and_count, abc_lev=levels,
                 neurons=sum(s.neurons), relu_neurons=sum(sr.neurons), layers=s.layers,
                 passthroughs=s.passthroughs, weights=s.nonzero_weights, compile_s=compile_s, check_s=check_s,
                 tried=report.tried, rows_s=torch_rate, sim_rows_s=sim_rate)
@@ -186,7 +194,7 @@ def print_mapping(results: list[dict], resyn2: dict[str, tuple[int, int]]) -> No
             ratios["after"][1].append(r["layers"] / l)
         rows.append([r["name"], f"{a:,}", str(l), f"{b[0]:,}" if b else "-", str(b[1]) if b else "-",
                      f"{b[0] / a:.2f} / {b[1] / l:.2f}" if b else "-", f"{r['neurons']:,}", str(r["layers"]),
-                     f"{r['neurons'] / a:.2f} / {r['layers'] / l:.2f}", "none", r["structures"],
+                     f"{r['neurons'] / a:.2f} / {r['layers'] / l:.2f}", r["pre"], r["structures"],
                      f"{r['map_s']:.2f}"])
     geo = lambda xs: float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")  # noqa: E731
     if ratios["after"][0]:
@@ -244,6 +252,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small circuits only, no scaling run")
     ap.add_argument("--only", nargs="*", help="circuit names")
     ap.add_argument("--scaling-only", action="store_true", help="only the compile-time-against-size table")
+    ap.add_argument("--no-preopt", action="store_true", help="map the circuits as read (no ABC resyn2 start)")
     ap.add_argument("--stage-sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000],
                     help="gate counts of the per-stage timing table (default 10k, 100k, 1M)")
     args = ap.parse_args()
@@ -255,7 +264,7 @@ def main() -> None:
     results = []
     for n in names:
         print(f"  {n} ...", file=sys.stderr, flush=True)
-        results.append(bench_circuit(n, abc))
+        results.append(bench_circuit(n, abc, preopt=not args.no_preopt))
 
     if results:
         print_circuits(results)

@@ -222,3 +222,18 @@ def symmetric_spec(pattern: list[int], negated: list[bool]) -> str:
             terms.append("(" + " & ".join(count[b] if (c >> b) & 1 else f"~{count[b]}" for b in range(width)) + ")")
     lines.append("y = " + (" | ".join(terms) if terms else "0"))
     return "\n".join(lines) + "\n"
+
+
+@pytest.mark.skipif(verilog.find_yosys() is None, reason="no Yosys: pip install 'threshnet[verilog]'")
+def test_abc_preoptimized_start_is_equivalent_and_kept_only_when_smaller():
+    from threshnet.preopt import best_start, preoptimize
+
+    spec = read(CIRCUITS / "iscas85" / "bench" / "c432.bench")
+    opt = preoptimize(spec)
+    assert opt is not None and opt.inputs == spec.inputs and opt.outputs == spec.outputs
+    net = threshnet.compile(opt, "step", layout="sparse")
+    assert threshnet.check(net, spec).ok
+    best, used = best_start(spec)
+    plain = threshnet.compile(spec, "step", layout="sparse")
+    assert sum(best.stats().neurons) <= sum(plain.stats().neurons)
+    assert used in ("abc", "none") and threshnet.check(best, spec).ok

@@ -95,6 +95,8 @@ _CODE = {OP_INPUT: _IN, OP_CONST: _CONST, OP_AND: _AND, OP_OR: _OR, OP_XOR: _XOR
 NATIVE, GATE, XOR, WIRE, CONST, SYM = range(6)
 #: Supports simulated exhaustively for symmetric functions (:mod:`.symmetric`).
 MAX_SUPPORT = 16
+#: Rungs of a counter layer at most (9symml needs 2).
+MAX_RUNGS = 3
 
 
 @lru_cache(maxsize=None)
@@ -437,8 +439,10 @@ def _add_symmetric(net: _Net, cands: list[list[tuple]], K: int) -> None:
                 cand = (GATE, sym.support, (w, k - n_neg), 1, 1)
             else:  # [c <= k - 1] = [-c >= 1 - k]
                 cand = (GATE, sym.support, (tuple(-x for x in w), 1 - k + n_neg), 1, 1)
-        else:
+        elif len(ch) <= MAX_RUNGS:
             cand = (SYM, sym.support, sym, len(ch) + 1, 2)
+        else:  # a wide counter costs more neurons than it saves layers
+            continue
         cands[i].append(cand)
 
 
