@@ -206,6 +206,7 @@ def print_mapping(results: list[dict], resyn2: dict[str, tuple[int, int]]) -> No
                        "before ratio", "neurons", "layers", "ratio", "pre-opt", "structures", "map s"]))
     print("\nratio = neurons / resyn2 ANDs and layers / resyn2 levels; targets (issue 10): geometric mean at "
           "most 0.5 in both over " + ", ".join(MAPPING_SET) + ". 'before': the mapper with cuts of 4 leaves. "
+          "pre-opt: 'abc resyn2' where the circuit optimized by ABC first (threshnet.preopt) mapped smaller. "
           "structures: th<=4 / th5+ = threshold gates found on cuts of up to 4 / 5-6 leaves, xor = parities, "
           "maj = one gate for a symmetric cone of more than 6 inputs, counter = counter layers. map s: the "
           "mapping stage alone.")
