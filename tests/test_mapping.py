@@ -237,3 +237,17 @@ def test_abc_preoptimized_start_is_equivalent_and_kept_only_when_smaller():
     plain = threshnet.compile(spec, "step", layout="sparse")
     assert sum(best.stats().neurons) <= sum(plain.stats().neurons)
     assert used in ("abc", "none") and threshnet.check(best, spec).ok
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["c432", "c499", "c880", "c1355", "c1908"])
+def test_mapped_iscas_is_proved(name):
+    """The mapped network of each small ISCAS-85 circuit is proved equal to the netlist (SAT)."""
+    pytest.importorskip("pysat")
+    pytest.importorskip("pindakaas")
+    from threshnet.prove import prove
+
+    spec = read(CIRCUITS / "iscas85" / "bench" / f"{name}.bench")
+    net = threshnet.compile(spec, "step", layout="sparse")
+    report = prove(net, spec, method="nodes", timeout=300)
+    assert report.proved, str(report)
