@@ -251,3 +251,49 @@ def test_mapped_iscas_is_proved(name):
     net = threshnet.compile(spec, "step", layout="sparse")
     report = prove(net, spec, method="nodes", timeout=300)
     assert report.proved, str(report)
+
+
+# --- threshold identification ------------------------------------------------------------------------
+
+def table_of(weights, t, n):
+    return sum(1 << a for a in range(1 << n) if sum(w for j, w in enumerate(weights) if (a >> j) & 1) >= t)
+
+
+def test_identify_agrees_with_the_exhaustive_table_up_to_4_inputs():
+    from threshnet.compiler.lp_threshold import identify
+    from threshnet.compiler.mapping import threshold_functions
+
+    for n in (1, 2, 3):
+        known = threshold_functions(n)
+        for table in range(1 << (1 << n)):
+            real = identify(table, n)
+            assert (real is not None) == (table in known)
+            if real is not None:
+                assert table_of(*real, n) == table
+
+
+@settings(max_examples=60)
+@given(st.integers(4, 7).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.integers(-20, 20), min_size=n, max_size=n), st.integers(-40, 40))))
+def test_identify_finds_every_threshold_function(case):
+    """Every [w.x >= t] is recognized, with weights that give back exactly its table."""
+    from threshnet.compiler.lp_threshold import identify, solver_name
+
+    n, weights, t = case
+    table = table_of(weights, t, n)
+    real = identify(table, n)
+    if solver_name() is None and real is None:
+        return  # no integer-programming solver: only symmetric functions are found
+    assert real is not None
+    assert table_of(*real, n) == table
+
+
+@settings(max_examples=60)
+@given(st.integers(5, 6).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, (1 << (1 << n)) - 1))))
+def test_identify_is_sound_on_any_table(case):
+    from threshnet.compiler.lp_threshold import identify
+
+    n, table = case
+    real = identify(table, n)
+    if real is not None:
+        assert table_of(*real, n) == table

@@ -92,6 +92,8 @@ def solver_name() -> str | None:
 
 
 _CACHE: dict[tuple[int, int], tuple[tuple[int, ...], int] | None] = {}
+#: Tables remembered at most (the cache is emptied when full).
+CACHE_LIMIT = 1 << 20
 
 
 def identify(table: int, n: int) -> tuple[tuple[int, ...], int] | None:
@@ -101,6 +103,8 @@ def identify(table: int, n: int) -> tuple[tuple[int, ...], int] | None:
     if key in _CACHE:
         return _CACHE[key]
     result = _identify(table, n)
+    if len(_CACHE) >= CACHE_LIMIT:  # bounded memory on very large graphs
+        _CACHE.clear()
     _CACHE[key] = result
     return result
 
