@@ -297,3 +297,29 @@ def test_identify_is_sound_on_any_table(case):
     real = identify(table, n)
     if real is not None:
         assert table_of(*real, n) == table
+
+
+def mapped_depth(m: nx.DiGraph) -> int:
+    """Threshold layers of a mapped graph (an XOR counts two)."""
+    d: dict[int, int] = {}
+    for v in nx.topological_sort(m):
+        op = m.nodes[v][OP]
+        base = max((d[u] for u in m.predecessors(v)), default=0)
+        d[v] = 0 if op in (OP_INPUT, OP_CONST) else base + (2 if op == OP_XOR else 1)
+    return max((d[v] for _, v, _ in m.graph[OUTPUTS]), default=0)
+
+
+def test_objectives():
+    spec = read(CIRCUITS / "iscas85" / "bench" / "c880.bench")
+    from threshnet.compiler.lower import lower
+
+    g = lower(spec)
+    deep = map_threshold(g, objective="size")
+    shallow = map_threshold(g, objective="depth")
+    assert mapped_depth(shallow) <= mapped_depth(deep) <= mapped_depth(g)
+    for m in (deep, shallow):
+        verify(m, "mapped")
+        rows = np.random.default_rng(0).integers(0, 2, (4000, len(spec.inputs))).astype(np.uint8)
+        assert (evaluate(m, rows) == evaluate(g, rows)).all()
+    with pytest.raises(ValueError, match="objective"):
+        map_threshold(g, objective="fast")
