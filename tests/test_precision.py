@@ -267,8 +267,10 @@ def test_grid_decides_the_bound_half_integers_get_half_the_range():
 def test_c6288_relu_sums_and_noise_radius():
     net = threshnet.compile(ROOT / "benchmarks/circuits/iscas85/bench/c6288.bench", "relu", layout="mlp")
     report = analyze(net)
-    assert report.max_partial_sum <= 18  # plain intervals: 163829
-    assert report.exact_dtypes == DTYPES
+    # The mapper's threshold gates on cuts of 5-6 leaves carry weights up to ~9 (before: 4-leaf cuts,
+    # weights <= 4, sums <= 18, int8 exact too); plain intervals: 163829.
+    assert report.max_partial_sum <= 128
+    assert set(report.exact_dtypes) >= set(DTYPES) - {"int8"}
     assert report.noise_radius > 1e-18  # per-layer norms: 4.7e-46
     spec = threshnet.read(ROOT / "benchmarks/circuits/iscas85/bench/c6288.bench")
     rows = np.random.default_rng(3).integers(0, 2, size=(300, 32)).astype(np.uint8)

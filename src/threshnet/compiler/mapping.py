@@ -2,14 +2,38 @@
 
 A threshold gate computes far more than an AND: ``[a + b + c >= 2]``
 (majority) is one gate, where an And-Inverter Graph needs four.  This stage
-enumerates the small cuts of every node (sets of at most ``CUT_SIZE``
-leaves whose values determine the node), computes each cut's truth table,
-and looks it up in a table of every threshold function of that many
-inputs.  A cut whose function is a parity becomes one k-input XOR.  Each
-node then picks the cheapest realization by *area flow* (gates per use)
-whose depth is no greater than the unmapped one, so the network never gets
-deeper.  The chosen cover becomes a boolean graph whose nodes may also be
-``OP_THRESHOLD`` (weights on edges, threshold on the node).
+is a cut-based technology mapper whose library is "every threshold function
+of at most ``CUT_SIZE`` inputs, and every parity":
+
+1. **Cuts.**  In topological order each node gets up to ``CUTS_PER_NODE``
+   *cuts*: sets of at most ``CUT_SIZE`` leaves whose values determine the
+   node, with the node's truth table over them (a Python int, bit ``a`` the
+   value on the row whose bit ``j`` is leaf ``j``).  A node's cuts are merged
+   from its fanins' cuts; a leaf the table does not depend on is dropped.
+   Only the cuts of unmapped fanins are kept in memory, so the pass is linear
+   in the graph.
+2. **Matching.**  A cut whose table is a threshold function
+   (:mod:`.lp_threshold`: unateness and Chow-order filters, then an integer
+   program, cached per table) is a candidate gate; so is a parity (a k-input
+   XOR costs ``k // 2 + 1`` gates and two layers), a single literal (a wire,
+   free) or a constant.  The node itself, with its own op over its fanins,
+   is always a candidate (threshold nodes handed in by word-level synthesis
+   keep their weights, so their function never changes).
+3. **Selection.**  A depth pass gives each node its least *arrival* (layers
+   of threshold gates).  The required time of every output is then the
+   optimal depth (``objective="depth"``) or the depth of the plain lowering
+   (``objective="size"``), and area-flow passes pick, per node, the
+   candidate of least area flow (gates per use) whose arrival meets the
+   required time.  So the result is never deeper than the plain lowering,
+   and in depth mode never deeper than the best cover of these cuts.
+4. **Cover.**  From the outputs, the chosen candidates become a boolean
+   graph whose nodes may be ``OP_THRESHOLD`` (weights on edges, threshold on
+   the node); a wire is a renaming, not a gate.
+
+Soundness: every candidate's table is computed exactly from its cut (the
+composition of its fanins' tables), and every threshold realization is
+re-checked on every row of its table, so the cover computes exactly the
+functions of the nodes it replaces.
 
 With the full adder's carry as ``[a + b + c >= 2]`` and its sum as the XOR
 of a, b, c, whose "at least two" rung is that same gate, a ripple adder
@@ -19,6 +43,7 @@ costs two gates per bit.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from functools import lru_cache
 
 import networkx as nx
@@ -27,15 +52,51 @@ import numpy as np
 from .keys import (
     INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT,
 )
+from .lp_threshold import identify
+from .symmetric import Symmetric, find_symmetric
 
-__all__ = ["OP_THRESHOLD", "map_threshold", "threshold_functions"]
-#: Leaves per cut; every threshold function of up to 4 inputs has weights within +-4.
-CUT_SIZE = 4
-#: Cuts kept per node (smallest first).
+__all__ = ["OBJECTIVES", "OP_THRESHOLD", "STATS", "MappingStats", "map_threshold", "threshold_functions"]
+#: graph[STATS] of a mapped graph: its :class:`MappingStats`.
+STATS = "mapping_stats"
+
+
+@dataclass(frozen=True)
+class MappingStats:
+    """What the cover is made of (gates of the mapped graph, before threshold lowering)."""
+
+    native: int = 0        # gates kept as they were (AND/OR/XOR, or given threshold nodes)
+    small: int = 0         # threshold gates found on cuts of at most 4 leaves
+    large: int = 0         # threshold gates found on cuts of 5..CUT_SIZE leaves (integer program)
+    xors: int = 0          # parities found on cuts
+    majorities: int = 0    # one threshold gate for a symmetric cone of more than CUT_SIZE inputs
+    counters: int = 0      # counter layers (symmetric cones with several changes of value)
+
+    def __str__(self) -> str:
+        parts = [f"{v} {k}" for k, v in (("th<=4", self.small), ("th5+", self.large), ("xor", self.xors),
+                                           ("maj", self.majorities), ("counter", self.counters)) if v]
+        return ", ".join(parts) or "-"
+
+#: Leaves per cut (truth tables of at most 2**CUT_SIZE bits).
+CUT_SIZE = 6
+#: Cuts kept per node (the trivial cut included).
 CUTS_PER_NODE = 8
+#: Every threshold function of up to 4 inputs has weights within +-4 (the exhaustive table).
 MAX_WEIGHT = 4
-#: Above this many gates the mapping is skipped (plain lowering, linear time).
-MAP_LIMIT = 150_000
+TABLE_INPUTS = 4
+#: Area-flow passes after the depth pass, then exact-area passes.
+AREA_PASSES = 2
+EXACT_PASSES = 2
+OBJECTIVES = ("depth", "size")
+
+# op codes of the compact node records
+_IN, _CONST, _AND, _OR, _XOR, _TH = range(6)
+_CODE = {OP_INPUT: _IN, OP_CONST: _CONST, OP_AND: _AND, OP_OR: _OR, OP_XOR: _XOR, OP_THRESHOLD: _TH}
+# candidate kinds
+NATIVE, GATE, XOR, WIRE, CONST, SYM = range(6)
+#: Supports simulated exhaustively for symmetric functions (:mod:`.symmetric`).
+MAX_SUPPORT = 16
+#: Rungs of a counter layer at most (9symml needs 2).
+MAX_RUNGS = 3
 
 
 @lru_cache(maxsize=None)
@@ -63,20 +124,79 @@ def threshold_functions(n: int) -> dict[int, tuple[tuple[int, ...], int]]:
     return table
 
 
+# ----------------------------------------------------------------------------- truth tables
+
+@lru_cache(maxsize=None)
+def _masks(n: int) -> tuple[tuple[int, ...], int]:
+    """(rows where input j is 0, for each j; all rows) of an ``n``-input table."""
+    return tuple(sum(1 << a for a in range(1 << n) if not (a >> j) & 1) for j in range(n)), (1 << (1 << n)) - 1
+
+
+@lru_cache(maxsize=None)
+def _swap_masks(n: int, i: int, j: int) -> tuple[int, int, int, int]:
+    """(keep, rows i=1 j=0, rows i=0 j=1, shift) to exchange inputs ``i < j`` of an ``n``-input table."""
+    a = b = 0
+    for r in range((1 << n)):
+        bi, bj = (r >> i) & 1, (r >> j) & 1
+        if bi and not bj:
+            a |= 1 << r
+        elif bj and not bi:
+            b |= 1 << r
+    return ((1 << (1 << n)) - 1) & ~(a | b), a, b, (1 << j) - (1 << i)
+
+
+def _swap(t: int, n: int, i: int, j: int) -> int:
+    keep, a, b, sh = _swap_masks(n, i, j)
+    return (t & keep) | ((t & a) << sh) | ((t & b) >> sh)
+
+
+@lru_cache(maxsize=None)
+def _repeat(m: int, n: int) -> int:
+    return sum(1 << (k << m) for k in range(1 << (n - m)))
+
+
+def _stretch(t: int, m: int, positions: tuple[int, ...], n: int) -> int:
+    """An ``m``-input table re-expressed over ``n`` inputs, its input ``j`` at ``positions[j]`` (increasing)."""
+    if m == n:
+        return t
+    t *= _repeat(m, n)
+    for j in range(m - 1, -1, -1):
+        p = positions[j]
+        if p != j:
+            t = _swap(t, n, j, p)
+    return t
+
+
+def _shrink(leaves: tuple[int, ...], t: int) -> tuple[tuple[int, ...], int]:
+    """Drop the leaves ``t`` does not depend on."""
+    n = len(leaves)
+    masks, _ = _masks(n)
+    j = 0
+    while j < n:
+        m = masks[j]
+        if (t & m) == ((t >> (1 << j)) & m):
+            for q in range(j, n - 1):  # move input j to the top, keeping the others in order
+                t = _swap(t, n, q, q + 1)
+            n -= 1
+            t &= (1 << (1 << n)) - 1
+            leaves = leaves[:j] + leaves[j + 1:]
+            masks, _ = _masks(n)
+        else:
+            j += 1
+    return leaves, t
+
+
 @lru_cache(maxsize=None)
 def _parity(n: int) -> int:
     return sum(1 << a for a in range(1 << n) if bin(a).count("1") % 2)
 
 
-@lru_cache(maxsize=1 << 16)
-def _expand(table: int, positions: tuple[int, ...], n: int) -> int:
-    """Re-express a truth table over leaves at ``positions`` of an ``n``-leaf cut."""
+def _threshold_table(tables: list[int], weights: tuple[int, ...], t: int, n: int) -> int:
+    """Truth table over ``n`` leaves of ``[sum(w_i * f_i) >= t]``, each ``f_i`` given by its table."""
     out = 0
     for a in range(1 << n):
-        idx = 0
-        for j, p in enumerate(positions):
-            idx |= ((a >> p) & 1) << j
-        out |= ((table >> idx) & 1) << a
+        if sum(w for f, w in zip(tables, weights) if (f >> a) & 1) >= t:
+            out |= 1 << a
     return out
 
 
@@ -84,104 +204,593 @@ def _xor_cost(k: int) -> int:
     return k // 2 + 1  # the even form: rungs [sum >= 2], [sum >= 4], ..., then the output
 
 
-def map_threshold(g: nx.DiGraph) -> nx.DiGraph:
-    """A cover of ``g`` by threshold gates and XORs, never deeper than ``g``."""
-    gates = sum(1 for v in g.nodes if g.nodes[v][OP] not in (OP_INPUT, OP_CONST))
-    if gates > MAP_LIMIT or gates == 0:
+# ----------------------------------------------------------------------------- the mapper
+
+class _Net:
+    """Compact per-node records of a boolean graph, nodes numbered 0..N-1 in topological order."""
+
+    def __init__(self, g: nx.DiGraph) -> None:
+        ids = sorted(g.nodes)
+        pred = g._pred  # adjacency dicts: read directly, the networkx views cost more per call
+        topo = all(u < v for v in ids for u in pred[v])
+        if not topo:
+            ids = list(nx.lexicographical_topological_sort(g))
+        index = {v: i for i, v in enumerate(ids)}
+        node = g._node
+        self.ids = ids
+        self.op = [_CODE[node[v][OP]] for v in ids]
+        self.fin: list[tuple[int, ...]] = []
+        self.neg: list[tuple[bool, ...]] = []
+        self.w: dict[int, tuple[int, ...]] = {}
+        self.t: dict[int, int] = {}
+        for i, v in enumerate(ids):
+            p = pred[v]
+            us = sorted(p, key=index.__getitem__) if not topo else sorted(p)
+            self.fin.append(tuple(index[u] for u in us))
+            self.neg.append(tuple(bool(p[u][NEG]) for u in us))
+            if self.op[i] == _TH:
+                self.w[i] = tuple(int(p[u][WEIGHT]) for u in us)
+                self.t[i] = int(node[v][THRESHOLD])
+        self.fanout = [0] * len(ids)
+        for f in self.fin:
+            for u in f:
+                self.fanout[u] += 1
+        self.outputs = [(p, index[v], bool(neg)) for p, v, neg in g.graph[OUTPUTS]]
+        for _, i, _ in self.outputs:
+            self.fanout[i] += 1
+
+
+def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CUT_SIZE,
+                  cuts_per_node: int = CUTS_PER_NODE) -> nx.DiGraph:
+    """A cover of ``g`` by threshold gates and XORs, never deeper than ``g``.
+
+    ``objective="depth"``: the least depth these cuts reach, then the fewest
+    gates; ``"size"``: the fewest gates no deeper than the plain lowering.
+    """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
+    if not 1 <= cut_size <= 8:
+        raise ValueError(f"cut_size must be in 1..8; got {cut_size}")
+    net = _Net(g)
+    if all(o in (_IN, _CONST) for o in net.op):
         return g
-    order = sorted(g.nodes)
-    fanins = {v: [(u, bool(e[NEG])) for u, _, e in sorted(g.in_edges(v, data=True))] for v in order}
-    fanout = {v: g.out_degree(v) for v in order}
-    op = {v: g.nodes[v][OP] for v in order}
-    cuts: dict[int, list[tuple[tuple[int, ...], int]]] = {}
-    depth0: dict[int, int] = {}  # depth of the plain lowering, in threshold gates
-    best: dict[int, tuple] = {}  # v -> (area flow, depth, kind, leaves, data)
-    for v in order:
-        o = op[v]
-        if o in (OP_INPUT, OP_CONST):
-            cuts[v] = [((v,), 0b10)]
-            depth0[v] = 0
-            best[v] = (0.0, 0, "leaf", (), None)
+    cands, arr, depth0 = _candidates(net, cut_size, cuts_per_node)
+    _add_symmetric(net, cands, cut_size)
+    choice = _select(net, cands, arr, depth0, objective)
+    return _cover(g, net, cands, choice)
+
+
+def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int], list[int]]:
+    """Per node: its candidates ``(kind, leaves, data, cost, delay)`` (the native one first), the least
+    arrival, and the depth of the plain lowering.
+
+    A cut is ``(leaves, table, signature, arrival of its deepest leaf)``; the signature (one bit per
+    leaf, modulo 64) rejects most unions over ``K`` leaves before they are built.
+    """
+    n_nodes = len(net.op)
+    op, fin, negs = net.op, net.fin, net.neg
+    cuts: list = [None] * n_nodes
+    left = list(net.fanout)  # gate readers not yet processed: a node's cuts are freed at 0
+    for _, i, _ in net.outputs:
+        left[i] -= 1
+    arr = [0] * n_nodes
+    depth0 = [0] * n_nodes
+    cands: list[list[tuple]] = [[] for _ in range(n_nodes)]
+    tables4 = {n: threshold_functions(n) for n in range(1, min(K, TABLE_INPUTS) + 1)}
+    match: dict[tuple[int, int], tuple | None] = {}
+    fulls = [(1 << (1 << n)) - 1 for n in range(K + 1)]
+    parity = [_parity(n) for n in range(K + 1)]
+    arr_at = arr.__getitem__
+    for i in range(n_nodes):
+        o = op[i]
+        if o == _IN or o == _CONST:
+            cuts[i] = [((i,), 2, 1 << (i & 63), 0)]
             continue
-        fi = fanins[v]
+        fi = fin[i]
         k = len(fi)
-        depth0[v] = (2 if o == OP_XOR else 1) + max(depth0[u] for u, _ in fi)
-        # Native realization: the gate itself over its fanins.
-        d_native = (2 if o == OP_XOR else 1) + max(best[u][1] for u, _ in fi)
-        af_native = (_xor_cost(k) if o == OP_XOR else 1) + sum(best[u][0] / max(1, fanout[u]) for u, _ in fi)
-        choice = (af_native, d_native, "native", tuple(u for u, _ in fi), None)
-        found: dict[tuple[int, ...], int] = {}
-        if k <= CUT_SIZE:
-            for combo in itertools.product(*(cuts[u] for u, _ in fi)):
-                leaves = tuple(sorted(set().union(*(c[0] for c in combo))))
-                if len(leaves) > CUT_SIZE or leaves in found:
+        delay = 2 if o == _XOR else 1
+        cost = _xor_cost(k) if o == _XOR else 1
+        depth0[i] = delay + max(map(depth0.__getitem__, fi), default=0)
+        best_arr = delay + max(map(arr_at, fi), default=0)
+        mine = [(NATIVE, fi, None, cost, delay)]
+        # leaves -> (table, signature, deepest leaf's arrival, may not depend on every leaf)
+        found: dict[tuple[int, ...], tuple] = {}
+        if k == 2 and o != _TH:
+            (u0, u1), (n0, n1) = fi, negs[i]
+            for la, ta, sa, da in cuts[u0]:
+                ma = len(la)
+                for lb, tb, sb, db in cuts[u1]:
+                    sg = sa | sb
+                    if sg.bit_count() > K:
+                        continue
+                    if la == lb:
+                        leaves, n = la, ma
+                        if leaves in found:
+                            continue
+                        x, y = ta, tb
+                        overlap = True
+                    else:
+                        leaves = tuple(sorted({*la, *lb}))
+                        n = len(leaves)
+                        if n > K or leaves in found:
+                            continue
+                        mb = len(lb)
+                        overlap = n < ma + mb
+                        x = ta if ma == n else _stretch(ta, ma, tuple(map(leaves.index, la)), n)
+                        y = tb if mb == n else _stretch(tb, mb, tuple(map(leaves.index, lb)), n)
+                    full = fulls[n]
+                    if n0:
+                        x ^= full
+                    if n1:
+                        y ^= full
+                    found[leaves] = (x & y if o == _AND else x | y if o == _OR else x ^ y, sg,
+                                     da if da > db else db, overlap)
+        elif 0 < k <= K:
+            # Merge the fanins' cuts one fanin at a time, dropping unions over K leaves early.
+            partial = [(0, (), ())]
+            for u in fi:
+                nxt = []
+                for sig, leaves, picks in partial:
+                    for c in cuts[u]:
+                        sg = sig | c[2]
+                        if sg.bit_count() > K:
+                            continue
+                        cl = c[0]
+                        merged = cl if not leaves or leaves == cl else tuple(sorted({*leaves, *cl}))
+                        if len(merged) > K:
+                            continue
+                        nxt.append((sg, merged, picks + (c,)))
+                if len(nxt) > 4 * C:
+                    nxt.sort(key=lambda p: len(p[1]))
+                    del nxt[4 * C:]
+                partial = nxt
+            w = net.w.get(i)
+            for sig, leaves, picks in partial:
+                if leaves in found:
                     continue
                 n = len(leaves)
-                full = (1 << (1 << n)) - 1
-                acc = full if o == OP_AND else 0
-                for (cl, ct), (_, neg) in zip(combo, fi):
-                    t = _expand(ct, tuple(leaves.index(x) for x in cl), n)
-                    if neg:
-                        t ^= full
-                    acc = acc & t if o == OP_AND else acc | t if o == OP_OR else acc ^ t
-                found[leaves] = acc
-        for leaves, table in found.items():
+                full = fulls[n]
+                tabs = []
+                for (cl, ct, _, _), neg in zip(picks, negs[i]):
+                    t = _stretch(ct, len(cl), tuple(map(leaves.index, cl)), n)
+                    tabs.append(t ^ full if neg else t)
+                if o == _AND:
+                    acc = full
+                    for t in tabs:
+                        acc &= t
+                elif o == _OR:
+                    acc = 0
+                    for t in tabs:
+                        acc |= t
+                elif o == _XOR:
+                    acc = 0
+                    for t in tabs:
+                        acc ^= t
+                else:
+                    acc = _threshold_table(tabs, net.w[i], net.t[i], n)
+                found[leaves] = (acc, sig, max((c[3] for c in picks), default=0), True)
+        kept = []
+        seen = set()
+        for leaves, (t, sg, d_in, overlap) in found.items():
             n = len(leaves)
-            d_in = max(best[l][1] for l in leaves)
-            flow = sum(best[l][0] / max(1, fanout[l]) for l in leaves)
-            real = threshold_functions(n).get(table)
-            if real is not None:
-                cand = (1 + flow, 1 + d_in, "threshold", leaves, real)
-            elif n >= 2 and table in (_parity(n), _parity(n) ^ ((1 << (1 << n)) - 1)):
-                cand = (_xor_cost(n) + flow, 2 + d_in, "xor", leaves, table != _parity(n))
-            else:
+            if overlap:
+                masks = _masks(n)[0]
+                for j in range(n):  # a leaf the table does not depend on is dropped
+                    mj = masks[j]
+                    if (t & mj) == ((t >> (1 << j)) & mj):
+                        leaves, t = _shrink(leaves, t)
+                        n = len(leaves)
+                        sg = _sig(leaves)
+                        d_in = max(map(arr_at, leaves), default=0)
+                        break
+            if leaves in seen:
                 continue
-            if cand[1] <= depth0[v] and (cand[0], cand[1]) < (choice[0], choice[1]):
-                choice = cand
-        best[v] = choice
-        ranked = sorted(found.items(), key=lambda kv: (len(kv[0]), kv[0]))[:CUTS_PER_NODE - 1]
-        cuts[v] = [((v,), 0b10)] + ranked
-    return _cover(g, order, op, fanins, best)
+            seen.add(leaves)
+            if n >= 2:
+                key = (n, t)
+                m = match.get(key, False)
+                if m is False:
+                    real = tables4[n].get(t) if n <= TABLE_INPUTS else identify(t, n)
+                    if real is not None:
+                        m = (GATE, real, 1, 1)
+                    elif t == parity[n] or t == parity[n] ^ fulls[n]:
+                        m = (XOR, t != parity[n], _xor_cost(n), 2)
+                    else:
+                        m = None
+                    match[key] = m
+                if m is not None:
+                    mine.append((m[0], leaves, m[1], m[2], m[3]))
+                    if m[3] + d_in < best_arr:
+                        best_arr = m[3] + d_in
+                kept.append((d_in, n, leaves, t, sg))
+            elif n == 1:
+                mine.append((WIRE, leaves, t == 1, 0, 0))
+                if d_in < best_arr:
+                    best_arr = d_in
+                kept.append((d_in, n, leaves, t, sg))
+            else:
+                mine.append((CONST, (), t & 1, 0, 0))
+                best_arr = 0
+        arr[i] = best_arr
+        cands[i] = mine
+        if len(kept) > C - 1:  # half the places to the shallowest cuts, the rest to the smallest
+            kept.sort(key=lambda c: (c[0], c[1]))
+            rest = kept[(C - 1) // 2:]
+            rest.sort(key=lambda c: (c[1], c[0]))
+            kept = kept[:(C - 1) // 2] + rest[:C - 1 - (C - 1) // 2]
+        cuts[i] = [((i,), 2, 1 << (i & 63), best_arr)] + [(l, t, sg, d) for d, _, l, t, sg in kept]
+        for u in fi:
+            left[u] -= 1
+            if left[u] == 0:
+                cuts[u] = None
+    return cands, arr, depth0
 
 
-def _cover(g: nx.DiGraph, order: list[int], op: dict, fanins: dict, best: dict) -> nx.DiGraph:
-    required: set[int] = set(g.graph[INPUTS])
-    stack = [v for _, v, _ in g.graph[OUTPUTS]]
+def _add_symmetric(net: _Net, cands: list[list[tuple]], K: int) -> None:
+    """Symmetric functions of more than ``K`` inputs: one threshold gate, or a counter layer."""
+    found = find_symmetric(net.op, net.fin, net.neg, net.w, net.t, min_support=K + 1, max_support=MAX_SUPPORT)
+    for i, sym in found.items():
+        ch = sym.changes
+        if len(ch) == 1:
+            k = ch[0]
+            w = tuple(-1 if ng else 1 for ng in sym.negated)
+            n_neg = sum(sym.negated)
+            if sym.pattern[0] == 0:  # [c >= k], c = sum(w x) + n_neg
+                cand = (GATE, sym.support, (w, k - n_neg), 1, 1)
+            else:  # [c <= k - 1] = [-c >= 1 - k]
+                cand = (GATE, sym.support, (tuple(-x for x in w), 1 - k + n_neg), 1, 1)
+        elif len(ch) <= MAX_RUNGS:
+            cand = (SYM, sym.support, sym, len(ch) + 1, 2)
+        else:  # a wide counter costs more neurons than it saves layers
+            continue
+        cands[i].append(cand)
+
+
+def _sig(leaves: tuple[int, ...]) -> int:
+    s = 0
+    for l in leaves:
+        s |= 1 << (l & 63)
+    return s
+
+
+def _leaves_read(c: tuple) -> tuple[int, ...]:
+    """The leaves a candidate's gate reads (a weight-0 leaf is not read)."""
+    if c[0] == GATE:
+        return tuple(l for l, w in zip(c[1], c[2][0]) if w)
+    return c[1]
+
+
+def _select(net: _Net, cands: list[list[tuple]], arr0: list[int], depth0: list[int], objective: str) -> list[int]:
+    """Per node, the index of its chosen candidate: depth first, then area flow under required times."""
+    n_nodes = len(net.op)
+    op = net.op
+    gates = [i for i in range(n_nodes) if op[i] != _IN and op[i] != _CONST]
+    outs = [i for _, i, _ in net.outputs]
+    reads = [[_leaves_read(c) for c in cs] for cs in cands]
+    # Depth pass: least arrival, ties by area flow with the graph's fanouts.
+    est = [max(1, f) for f in net.fanout]
+    arr = [0] * n_nodes
+    flow = [0.0] * n_nodes
+    choice = [0] * n_nodes
+    _flow_pass(gates, cands, reads, est, arr, flow, choice, None)
+    d_best = max((arr[i] for i in outs), default=0)
+    d_plain = max((depth0[i] for i in outs), default=0)
+    target = d_best if objective == "depth" else max(d_best, d_plain)
+    for _ in range(AREA_PASSES):
+        req, refs = _required(net, gates, reads, cands, choice, target)
+        est = [max(1, r) if r else max(1, f) for r, f in zip(refs, net.fanout)]
+        _flow_pass(gates, cands, reads, est, arr, flow, choice, req)
+    for _ in range(EXACT_PASSES):
+        req, refs = _required(net, gates, reads, cands, choice, target)
+        _exact_pass(net, gates, cands, reads, choice, arr, req, refs)
+    return choice
+
+
+#: How deep the exact-area pass follows a cut's exclusive logic (bounds its time per node).
+EXACT_DEPTH = 8
+
+
+def _rung_keys(net: _Net, i: int, c: tuple) -> tuple[tuple, tuple]:
+    """(gates this candidate is, gates it needs) as ``(plain leaves, t)`` keys of ``[sum >= t]``: an
+    XOR's even rungs are such gates, and the threshold stage shares equal gates (a full adder's
+    carry is its sum's "at least two" rung)."""
+    kind, leaves, data = c[0], c[1], c[2]
+    if kind == GATE:
+        w, t = data
+        return (((leaves, t),) if all(x == 1 for x in w) else ()), ()
+    if kind == XOR:
+        return (), tuple((leaves, t) for t in range(2, len(leaves) + 1, 2))
+    if kind == NATIVE and not any(net.neg[i]):
+        o = net.op[i]
+        if o == _AND:
+            return ((leaves, len(leaves)),), ()
+        if o == _OR:
+            return ((leaves, 1),), ()
+        if o == _XOR:
+            return (), tuple((leaves, t) for t in range(2, len(leaves) + 1, 2))
+    return (), ()
+
+
+def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
+    """Exact local area: each node of the cover takes the candidate that adds the fewest gates to the
+    cover (its own cost plus the logic only it would read), among those meeting the required time.
+    A candidate's own cost counts the XOR rungs it shares with gates of the cover (estimate)."""
+    op = net.op
+    is_gate = [o != _IN and o != _CONST for o in op]
+    have: dict[tuple, int] = {}  # [sum >= t] gates of the cover
+    need: dict[tuple, int] = {}  # XOR rungs of the cover
+
+    def mark(i: int, q: int, step: int) -> None:
+        is_, needs = _rung_keys(net, i, cands[i][q])
+        for k in is_:
+            have[k] = have.get(k, 0) + step
+        for k in needs:
+            need[k] = need.get(k, 0) + step
+
+    def own(i: int, q: int) -> int:
+        c = cands[i][q]
+        is_, needs = _rung_keys(net, i, c)
+        return c[3] - sum(1 for k in needs if have.get(k, 0) > 0) - sum(1 for k in is_ if need.get(k, 0) > 0)
+
+    def walk(i: int, q: int, step: int) -> int:
+        """Reference (step 1) or dereference (step -1) candidate q of node i; the gates that enter
+        (leave) the cover below it, counted to EXACT_DEPTH levels."""
+        area = 0
+        stack = [(l, 1) for l in reads[i][q]]
+        while stack:
+            l, d = stack.pop()
+            if not is_gate[l]:
+                continue
+            refs[l] += step
+            if refs[l] == (1 if step > 0 else 0):
+                c = choice[l]
+                area += cands[l][c][3]
+                if d < EXACT_DEPTH:
+                    stack.extend((x, d + 1) for x in reads[l][c])
+        return area
+
+    for i in gates:
+        if refs[i]:
+            mark(i, choice[i], 1)
+    for i in gates:
+        if not refs[i]:
+            continue
+        walk(i, choice[i], -1)
+        mark(i, choice[i], -1)
+        best = None
+        for q, c in enumerate(cands[i]):
+            ls = reads[i][q]
+            a = c[4] + max((arr[l] for l in ls), default=0)
+            if a > req[i]:
+                continue
+            area = own(i, q) + walk(i, q, 1)
+            walk(i, q, -1)
+            if best is None or (area, a) < best[0]:
+                best = ((area, a), q, a)
+        if best is not None:
+            _, choice[i], arr[i] = best
+        walk(i, choice[i], 1)
+        mark(i, choice[i], 1)
+
+
+def _flow_pass(gates, cands, reads, est, arr, flow, choice, req) -> None:
+    inf = float("inf")
+    for i in gates:
+        best = None
+        limit = inf if req is None else req[i]
+        for q, c in enumerate(cands[i]):
+            ls = reads[i][q]
+            a = c[4] + max((arr[l] for l in ls), default=0)
+            f = c[3] + sum(flow[l] / est[l] for l in ls)
+            key = (a, f) if req is None else ((0, f, a) if a <= limit else (1, a, f))
+            if best is None or key < best[0]:
+                best = (key, q, a, f)
+        _, choice[i], arr[i], flow[i] = best
+
+
+def _required(net: _Net, gates: list[int], reads, cands, choice: list[int], target: int):
+    """Required times of the current cover (inf off it) and its reference counts."""
+    inf = float("inf")
+    req: list = [inf] * len(net.op)
+    refs = [0] * len(net.op)
+    for _, i, _ in net.outputs:
+        req[i] = min(req[i], target)
+        refs[i] += 1
+    for i in reversed(gates):
+        if not refs[i]:
+            continue
+        c = cands[i][choice[i]]
+        r = req[i] - c[4]
+        for l in reads[i][choice[i]]:
+            refs[l] += 1
+            if r < req[l]:
+                req[l] = r
+    return req, refs
+
+
+def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]) -> nx.DiGraph:
+    """The chosen candidates reachable from the outputs, as a mapped graph."""
+    n_nodes = len(net.op)
+    needed = [False] * n_nodes
+    stack = [i for _, i, _ in net.outputs]
+    while stack:
+        i = stack.pop()
+        if needed[i]:
+            continue
+        needed[i] = True
+        if net.op[i] not in (_IN, _CONST):
+            stack.extend(_leaves_read(cands[i][choice[i]]))
+    ids = net.ids
+    m = nx.DiGraph()
+    rep: list = [None] * n_nodes  # where each original node's value lives: (mapped node, negated)
+    const_id = [None]
+
+    def const() -> int:
+        if const_id[0] is None:
+            existing = [ids[i] for i in range(n_nodes) if net.op[i] == _CONST]
+            const_id[0] = existing[0] if existing else max(ids) + 1
+            if const_id[0] not in m:
+                m.add_node(const_id[0], **{OP: OP_CONST, NAME: None})
+        return const_id[0]
+
+    used = {"native": 0, "small": 0, "large": 0, "xors": 0, "majorities": 0, "counters": 0}
+    for i in range(n_nodes):
+        if needed[i] and net.op[i] not in (_IN, _CONST):
+            kind, leaves = cands[i][choice[i]][:2]
+            key = ("native" if kind == NATIVE else "xors" if kind == XOR else "counters" if kind == SYM else
+                   None if kind in (WIRE, CONST) else "small" if len(leaves) <= TABLE_INPUTS else
+                   "large" if len(leaves) <= 8 else "majorities")
+            if key:
+                used[key] += 1
+    next_id = [max(ids) + 2]  # new nodes (counter rungs); then the graph is renumbered
+    renumber = [False]
+    node = g._node
+    for v in g.graph[INPUTS]:
+        m.add_node(v, **node[v])
+    for i in range(n_nodes):
+        if net.op[i] == _IN:
+            rep[i] = (ids[i], False)
+    for i in range(n_nodes):
+        if not needed[i] or net.op[i] == _IN:
+            continue
+        v = ids[i]
+        if net.op[i] == _CONST:
+            rep[i] = (const(), False)
+            continue
+        kind, leaves, data, _, _ = cands[i][choice[i]]
+        attrs = dict(node[v])
+        if kind == WIRE:
+            s, sn = rep[leaves[0]]
+            rep[i] = (s, sn ^ bool(data))
+            continue
+        if kind == CONST:
+            rep[i] = (const(), bool(data))
+            continue
+        if kind == SYM:  # rungs [c >= k_j], then [h_1 - h_2 + ... >= 1]
+            terms = [(rep[x], -1 if ng else 1) for x, ng in zip(leaves, data.negated)]
+            rungs = []
+            for j, k in enumerate(data.changes):
+                r = next_id[0]
+                next_id[0] += 1
+                m.add_node(r, **{OP: OP_THRESHOLD, THRESHOLD: k - sum(data.negated), NAME: None})
+                for (s, sn), w in terms:
+                    m.add_edge(s, r, **{NEG: sn, WEIGHT: w})
+                rungs.append((r, 1 if j % 2 == 0 else -1))
+            attrs[OP] = OP_THRESHOLD
+            attrs[THRESHOLD] = 1
+            m.add_node(v, **attrs)
+            for r, w in rungs:
+                m.add_edge(r, v, **{NEG: False, WEIGHT: w})
+            rep[i] = (v, bool(data.pattern[0]))
+            renumber[0] = True
+            continue
+        if kind == XOR or (kind == NATIVE and net.op[i] == _XOR):
+            par = bool(data) if kind == XOR else False
+            srcs: dict[int, bool] = {}
+            lits = [rep[l] for l in leaves] if kind == XOR else \
+                [(rep[u][0], rep[u][1] ^ n) for u, n in zip(leaves, net.neg[i])]
+            for s, sn in lits:
+                par ^= sn
+                if s == const_id[0]:  # false, or true when negated: only the parity changes
+                    continue
+                if s in srcs:  # x ^ x = 0
+                    del srcs[s]
+                else:
+                    srcs[s] = False
+            if len(srcs) >= 2:
+                attrs[OP] = OP_XOR
+                attrs.pop(THRESHOLD, None)
+                m.add_node(v, **attrs)
+                for s in sorted(srcs):
+                    m.add_edge(s, v, **{NEG: False})
+                rep[i] = (v, par)
+            elif len(srcs) == 1:
+                rep[i] = (next(iter(srcs)), par)
+            else:
+                rep[i] = (const(), par)
+            continue
+        # A linear form: [sum(w * lit) >= t] over the representatives, repeated sources merged.
+        if kind == GATE:
+            weights, t = data
+            terms = [(rep[l], w) for l, w in zip(leaves, weights) if w]
+            op_out = OP_THRESHOLD
+        else:
+            o = net.op[i]
+            lits = [(rep[u][0], rep[u][1] ^ n) for u, n in zip(leaves, net.neg[i])]
+            if o == _TH:
+                terms, t, op_out = list(zip(lits, net.w[i])), net.t[i], OP_THRESHOLD
+            else:
+                terms, t = [(l, 1) for l in lits], (len(lits) if o == _AND else 1)
+                op_out = OP_AND if o == _AND else OP_OR
+        if const_id[0] is not None:  # fold constant operands into the threshold
+            folded = []
+            for (s, sn), w in terms:
+                if s == const_id[0]:
+                    t -= w * sn
+                    op_out = OP_THRESHOLD
+                else:
+                    folded.append(((s, sn), w))
+            terms = folded
+            if not terms:
+                rep[i] = (const(), 0 >= t)
+                continue
+        srcs = [s for (s, _), _ in terms]
+        if len(set(srcs)) == len(srcs):  # every source once: the literals as they are
+            attrs[OP] = op_out
+            if op_out == OP_THRESHOLD:
+                attrs[THRESHOLD] = t
+            else:
+                attrs.pop(THRESHOLD, None)
+            m.add_node(v, **attrs)
+            for (s, sn), w in terms:
+                m.add_edge(s, v, **({NEG: sn, WEIGHT: w} if op_out == OP_THRESHOLD else {NEG: sn}))
+            rep[i] = (v, False)
+            continue
+        coef: dict[int, int] = {}
+        for (s, sn), w in terms:
+            if sn:  # w * (1 - x) = w - w * x
+                t -= w
+                w = -w
+            coef[s] = coef.get(s, 0) + w
+        coef = {s: w for s, w in coef.items() if w}
+        if not coef:
+            rep[i] = (const(), 0 >= t)  # the constant [0 >= t]
+            continue
+        attrs[OP] = OP_THRESHOLD
+        attrs[THRESHOLD] = t
+        m.add_node(v, **attrs)
+        for s in sorted(coef):
+            m.add_edge(s, v, **{NEG: False, WEIGHT: coef[s]})
+        rep[i] = (v, False)
+    m.graph[INPUTS] = g.graph[INPUTS]
+    m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
+    _drop_dead(m)
+    m = _renumbered(m) if renumber[0] else m
+    m.graph[STATS] = MappingStats(**used)
+    return m
+
+
+def _renumbered(m: nx.DiGraph) -> nx.DiGraph:
+    """``m`` with nodes numbered in topological order, inputs first in port order (later stages
+    read the nodes in increasing order)."""
+    inputs = list(m.graph[INPUTS])
+    inset = set(inputs)
+    order = inputs + [v for v in nx.lexicographical_topological_sort(m) if v not in inset]
+    new = {v: q for q, v in enumerate(order)}
+    r = nx.relabel_nodes(m, new, copy=True)
+    r.graph[INPUTS] = tuple(new[v] for v in inputs)
+    r.graph[OUTPUTS] = tuple((p, new[v], ng) for p, v, ng in m.graph[OUTPUTS])
+    return r
+
+
+def _drop_dead(m: nx.DiGraph) -> None:
+    """Remove gates no output reads (merging repeated sources can cancel an edge)."""
+    seen = set(m.graph[INPUTS])
+    stack = [v for _, v, _ in m.graph[OUTPUTS]]
     while stack:
         v = stack.pop()
-        if v in required:
-            continue
-        required.add(v)
-        _, _, kind, leaves, data = best[v]
-        if kind == "threshold":  # a leaf with weight 0 is not read
-            stack.extend(l for l, w in zip(leaves, data[0]) if w)
-        else:
-            stack.extend(leaves)
-    m = nx.DiGraph()
-    inverted: dict[int, bool] = {}  # the node realizes the complement of the original signal
-    for v in order:
-        if v not in required:
-            continue
-        attrs = dict(g.nodes[v])
-        _, _, kind, leaves, data = best[v]
-        inverted[v] = False
-        if kind in ("leaf", "native"):
-            m.add_node(v, **attrs)
-            for u, neg in fanins.get(v, []) if kind == "native" else []:
-                m.add_edge(u, v, **{NEG: neg ^ inverted[u]})
-        elif kind == "threshold":
-            weights, t = data
-            attrs.update({OP: OP_THRESHOLD, THRESHOLD: t})
-            m.add_node(v, **attrs)
-            for l, w in zip(leaves, weights):
-                if w:
-                    m.add_edge(l, v, **{NEG: inverted[l], WEIGHT: w})
-        else:  # parity of the leaves, possibly complemented
-            attrs[OP] = OP_XOR
-            m.add_node(v, **attrs)
-            for l in leaves:
-                m.add_edge(l, v, **{NEG: inverted[l]})
-            inverted[v] = bool(data)
-    m.graph[INPUTS] = g.graph[INPUTS]
-    m.graph[OUTPUTS] = tuple((p, v, neg ^ inverted[v]) for p, v, neg in g.graph[OUTPUTS])
-    return m
+        if v not in seen:
+            seen.add(v)
+            stack.extend(m._pred[v])
+    dead = [v for v in m.nodes if v not in seen]
+    m.remove_nodes_from(dead)

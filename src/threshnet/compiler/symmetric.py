@@ -1,0 +1,165 @@
+"""Large-support functions: cones that are symmetric in their inputs, found by exhaustive simulation.
+
+A majority of 16 inputs written as gates (an adder tree and a comparison,
+or a sorting network) is hundreds of AND/OR/XOR gates, and no cut of a few
+leaves sees its function.  But the function of the whole cone is
+``[x_1 + ... + x_16 >= 9]``: one threshold gate.
+
+For every node whose *structural support* (the primary inputs its cone
+reads) has between ``min_support`` and ``max_support`` inputs, the cone is
+simulated on all ``2**s`` rows of its support (numpy, one boolean per row;
+nodes with the same support share one simulation).  That is the node's
+exact truth table, so what follows is a proof, not a guess:
+
+* polarity: input ``j`` is read like input 0 when exchanging ``x_0`` and
+  ``x_j`` leaves the table unchanged, complemented (``w (1 - x)``) when
+  exchanging ``x_0`` and ``~x_j`` does; when neither does, the node is not
+  symmetric;
+* symmetric: the value depends only on ``c``, the number of inputs equal to
+  their polarity; then ``f = F(c)`` for a pattern ``F`` over ``0..s``.
+
+A symmetric node is returned as ``(support, negated, pattern)``.  With one
+change of value in ``F`` it is one threshold gate ``[c >= k]`` (or its
+complement); with changes at ``k_1 < k_2 < ...`` it is a *counter layer*:
+rungs ``h_j = [c >= k_j]`` and ``[h_1 - h_2 + h_3 - ... >= 1]`` (LGSynth91's
+9symml, "3 to 6 ones", is two rungs and one output gate).
+
+Work is bounded: supports above ``max_support`` are never simulated, and the
+simulation stops after a budget of row-evaluations proportional to the
+graph, so the pass stays linear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Symmetric", "find_symmetric"]
+
+_IN, _CONST, _AND, _OR, _XOR, _TH = range(6)
+
+
+@dataclass(frozen=True)
+class Symmetric:
+    """Node value = ``pattern[c]``, ``c`` = number of support inputs ``x`` with ``x != negated``."""
+
+    support: tuple[int, ...]   # input node indices, increasing
+    negated: tuple[bool, ...]  # read complemented
+    pattern: tuple[int, ...]   # value for c = 0..len(support)
+
+    @property
+    def changes(self) -> tuple[int, ...]:
+        """The counts ``c`` where the value differs from the value at ``c - 1``."""
+        return tuple(c for c in range(1, len(self.pattern)) if self.pattern[c] != self.pattern[c - 1])
+
+
+def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bool, ...]],
+                   weights: dict[int, tuple[int, ...]], thresholds: dict[int, int], *,
+                   min_support: int = 7, max_support: int = 16,
+                   budget: int | None = None) -> dict[int, Symmetric]:
+    """Nodes (indices into the compact records, topologically numbered) that are symmetric functions of
+    their support, with ``min_support <= |support| <= max_support``."""
+    n = len(op)
+    input_pos: dict[int, int] = {}
+    sup: list = [0] * n  # bitset over input positions, or None when too wide
+    for i in range(n):
+        o = op[i]
+        if o == _IN:
+            input_pos[i] = len(input_pos)
+            sup[i] = 1 << input_pos[i]
+            continue
+        s = 0
+        for u in fin[i]:
+            su = sup[u]
+            if su is None:
+                s = None
+                break
+            s |= su
+        if s is not None and s.bit_count() > max_support:
+            s = None
+        sup[i] = s
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        s = sup[i]
+        if op[i] not in (_IN, _CONST) and s is not None and s.bit_count() >= min_support:
+            groups.setdefault(s, []).append(i)
+    if budget is None:
+        budget = (n << 12) + (1 << 26)  # row-evaluations: linear in the graph
+    inputs = [i for i in range(n) if op[i] == _IN]
+    found: dict[int, Symmetric] = {}
+    for s in sorted(groups, key=lambda s: (s.bit_count(), s)):
+        k = s.bit_count()
+        members = groups[s]
+        # The cone of the members: every node whose support lies inside s, reached backwards.
+        cone = set()
+        stack = list(members)
+        while stack:
+            v = stack.pop()
+            if v in cone:
+                continue
+            cone.add(v)
+            stack.extend(fin[v])
+        cost = len(cone) << k
+        if cost > budget:
+            continue
+        budget -= cost
+        support = [inputs[p] for p in range(len(inputs)) if (s >> p) & 1]
+        rows = np.arange(1 << k, dtype=np.int64)
+        val: dict[int, np.ndarray] = {}
+        for j, x in enumerate(support):
+            val[x] = ((rows >> j) & 1).astype(bool)
+        for v in sorted(cone):
+            o = op[v]
+            if o == _IN:
+                continue
+            if o == _CONST:
+                val[v] = np.zeros(1 << k, dtype=bool)
+                continue
+            ins = [val[u] ^ ng for u, ng in zip(fin[v], neg[v])]
+            if o == _AND:
+                val[v] = np.logical_and.reduce(ins)
+            elif o == _OR:
+                val[v] = np.logical_or.reduce(ins)
+            elif o == _XOR:
+                val[v] = np.logical_xor.reduce(ins)
+            else:
+                total = np.zeros(1 << k, dtype=np.int64)
+                for x, w in zip(ins, weights[v]):
+                    total += w * x
+                val[v] = total >= thresholds[v]
+        counts = np.zeros(1 << k, dtype=np.int64)
+        for j in range(k):
+            counts += (rows >> j) & 1
+        for v in members:
+            sym = _symmetric(val[v], k, counts, rows)
+            if sym is not None:
+                negated, pattern = sym
+                found[v] = Symmetric(tuple(support), negated, pattern)
+    return found
+
+
+def _symmetric(table: np.ndarray, k: int, counts: np.ndarray, rows: np.ndarray):
+    """(negated, pattern) when ``table`` is symmetric in its ``k`` inputs up to complementing some."""
+    # Polarity of each input relative to input 0: f is unchanged when x_0 and x_j are exchanged
+    # (same polarity) or when x_0 and ~x_j are (opposite).  A symmetric function passes one test.
+    negated = [False] * k
+    for j in range(1, k):
+        mask = 1 | (1 << j)
+        differ = ((rows ^ (rows >> j)) & 1).astype(bool)
+        if np.array_equal(table[np.where(differ, rows ^ mask, rows)], table):
+            continue
+        if np.array_equal(table[np.where(differ, rows, rows ^ mask)], table):
+            negated[j] = True
+        else:
+            return None
+    flip = sum(1 << j for j in range(k) if negated[j])
+    c = counts[rows ^ flip] if flip else counts
+    ones = np.bincount(c, weights=table.astype(np.float64), minlength=k + 1)
+    total = np.bincount(c, minlength=k + 1)
+    if not np.all((ones == 0) | (ones == total)):
+        return None
+    pattern = tuple(int(o > 0) for o in ones)
+    if len(set(pattern)) < 2:
+        return None
+    return tuple(negated), pattern
