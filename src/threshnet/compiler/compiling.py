@@ -106,7 +106,8 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
     ``optimize=False`` skips the threshold mapping (one gate per AND/OR).
     ``verify`` checks each stage's IR (see the module docstring).  ``dtype``,
     ``objective`` and ``max_weight`` steer the synthesis of word programs
-    (``threshnet.compiler.synth``); bit-level specs ignore them.
+    (``threshnet.compiler.synth``); ``objective`` also steers the threshold
+    mapping of bit-level specs (``mapping.map_threshold``).
     """
     choice("layout", layout, LAYOUTS)
     choice("activation", activation, ACTIVATIONS)
@@ -126,7 +127,7 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
         else:
             bg = check(lower(spec), "boolean", **ports)
         start("mapping")
-        mg = check(map_threshold(bg), "mapped", **ports) if optimize and not words else bg
+        mg = check(map_threshold(bg, objective=objective), "mapped", **ports) if optimize and not words else bg
         start("threshold")
         tg = check(threshold(mg), "threshold", **ports)
         if layout == "auto":
