@@ -396,4 +396,4 @@ def test_c6288_node_by_node_and_timeout():
     assert str(report).startswith("timeout after ")
     report = prove(net, spec, method="nodes", timeout=120)
     assert report.proved, str(report)
-    assert report.method == "nodes" and report.merged > 1000
+    assert report.method == "nodes" and report.merged > 500  # most of its ~965 gates

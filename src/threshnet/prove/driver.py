@@ -269,11 +269,10 @@ def _attempt(module, spec, ops, pats, got, solver, start, deadline, *, sweep: bo
                     nonlocal merged
                     for cand in table.get(_sig(p.sim[lit]), ())[:NODE_CANDIDATES]:
                         p.tick()
-                        if p.local_equal(lit, cand):  # proved on a small cut: no SAT call
-                            p.add([-lit, cand])
-                            p.add([lit, -cand])
+                        if p.local_equal(lit, cand):  # proved on a small cut: no SAT call, no clauses
                             merged += 1
                             return cand
+                        p.ensure_encoded(lit)
                         x = p.new_var()
                         p.add([-x, lit, cand])
                         p.add([-x, -lit, -cand])

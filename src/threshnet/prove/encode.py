@@ -123,6 +123,7 @@ class _Problem:
         # var -> its definition, for local_equal: ("and", a, b) / ("xor", a, b) over literals,
         # ("or", lits), ("th", items, t) with items (var, coef); vars without one are free.
         self.defs: dict[int, tuple] = {}
+        self.unencoded: dict[int, tuple] = {}  # threshold literals whose clauses wait (see threshold)
 
     # -- plumbing
     def close(self) -> None:
@@ -361,16 +362,30 @@ class _Problem:
         if lit is None:
             self.tick()
             lit = self.new_var()
-            self._encode_threshold(lit, items, t)
             self.defs[lit] = ("th", tuple(items), t)
             acc = np.zeros(self.P, dtype=np.int64)
             for v, a in items:
                 acc += a * self.sim[v]
             self.sim[lit] = acc >= t
             if sweep and self.on_new_threshold is not None:
-                lit = self.on_new_threshold(lit)
+                # Clauses wait until needed: a literal merged on a small cut is replaced by its
+                # equal everywhere and never read, so it needs none.
+                self.unencoded[lit] = (items, t)
+                new = self.on_new_threshold(lit)
+                if new == lit:
+                    self.ensure_encoded(lit)
+                self.unencoded.pop(lit, None)
+                lit = new
+            else:
+                self._encode_threshold(lit, items, t)
             self.tcache[key] = lit
         return -lit if neg else lit
+
+    def ensure_encoded(self, lit: int) -> None:
+        """Add the clauses of threshold literal ``lit`` if :meth:`threshold` held them back."""
+        pending = self.unencoded.pop(abs(lit), None)
+        if pending is not None:
+            self._encode_threshold(abs(lit), *pending)
 
     def _encode_threshold(self, out: int, items: list[tuple[int, int]], t: int) -> None:
         """Clauses for ``out <-> sum(a * v) >= t``, with 0 < t <= max."""
