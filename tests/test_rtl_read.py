@@ -108,3 +108,13 @@ def test_cli_rtl_and_gates_flags(tmp_path, capsys):
     assert f"{div}:2: error: no word-level reading" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["compile", "--rtl", "--gates", arith])
+
+
+def test_gate_netlist_keeps_the_gate_path(tmp_path):
+    """Every operator a one-bit gate: words would compile the same network, so the default skips them."""
+    path = _write(tmp_path, "g.v", "module g(input a, input b, input c, output y);\n"
+                                   "  assign y = (a & b) | ~c;\nendmodule\n")
+    assert threshnet.read(path).words is None
+    forced = threshnet.read(path, words=True)
+    assert forced.words is not None
+    assert threshnet.check(threshnet.compile(forced), forced, exhaustive=True).ok

@@ -17,7 +17,8 @@ extra or a ``yosys`` on ``PATH``) to BLIF and then through the BLIF reader.  By 
 ``spec.words``, so :func:`threshnet.compile` builds constant-depth adders and multipliers
 instead of compiling the gate netlist; the bit-level netlist stays the spec that
 ``check``/``prove`` compare against.  A design with a cell the word reader does not know
-(``$div``, flip-flops...) quietly keeps the gate-level path; ``words=True`` makes that an
+(``$div``, flip-flops...), or a gate netlist (every operator a one-bit gate, where words
+compile to the same network), quietly keeps the gate-level path; ``words=True`` makes that an
 error (:class:`~.rtl.CoarseUnsupported`, naming the cell and its line) and
 ``words=False`` skips the word reading.  Words never change what a spec computes, only
 how it compiles.
@@ -35,6 +36,7 @@ from typing import Callable
 
 from ..compiler.errors import SpecError
 from ..compiler.spec import Spec
+from ..compiler.words import WordSpec
 from ..compiler.source import decode_source
 from ._netlist import NEXT_SUFFIX
 from .aiger import parse_aag, parse_aig, parse_aiger
@@ -126,8 +128,8 @@ def read(
     picks it); it is an error for other formats.
 
     ``words`` (Verilog only): ``None`` (default) attaches the design's word program
-    (``spec.words``) when every Yosys cell has a word reading, else keeps the gate-level
-    spec; ``True`` requires the word reading (:class:`~.rtl.CoarseUnsupported` otherwise);
+    (``spec.words``) when every Yosys cell has a word reading and some operator is wider
+    than a one-bit gate, else keeps the gate-level spec; ``True`` requires the word reading (:class:`~.rtl.CoarseUnsupported` otherwise);
     ``False`` reads gates only.  ``words=True`` is an error for other formats.
     """
     filename = os.fspath(path)
@@ -236,7 +238,19 @@ def _attach_words(spec: Spec, source: str, filename: str, *, top: str | None, sv
             raise CoarseUnsupported(f"no word-level reading (use words=False / --gates): {e.message}",
                                     filename=filename, line=e.line) from None
         return spec
+    if words is None and _gate_level(ws):
+        return spec
     return dataclasses.replace(spec, words=ws)
+
+
+#: Word operators that, one bit wide, are a single gate; wiring nodes are free.
+_GATE_OPS = frozenset({"and", "or", "xor", "not", "mux"})
+_WIRING_OPS = frozenset({"input", "const", "slice", "concat", "zext"})
+
+
+def _gate_level(ws: WordSpec) -> bool:
+    """True when every operator of ``ws`` is a one-bit gate (a gate netlist: words compile no better)."""
+    return all(n.op in _WIRING_OPS or (n.op in _GATE_OPS and n.width == 1) for n in ws.nodes)
 
 
 def _no_words(words: bool | None, fmt: str, filename: str) -> None:
