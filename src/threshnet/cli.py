@@ -60,15 +60,16 @@ class CliError(Exception):
 
 
 # -- reading --------------------------------------------------------------------------------------
-def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False, top: str | None = None) -> Spec:
+def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False, top: str | None = None,
+              words: bool | None = None) -> Spec:
     """Read a spec or netlist from a path, or from stdin (as bytes) when ``path`` is ``-``."""
     from .inputs import load
 
-    return load(path, fmt, cut_latches=cut_latches, top=top)
+    return load(path, fmt, cut_latches=cut_latches, top=top, words=words)
 
 
 def _spec(args: argparse.Namespace) -> Spec:
-    return load_spec(args.spec, args.format, args.cut_latches, args.top)
+    return load_spec(args.spec, args.format, args.cut_latches, args.top, getattr(args, "rtl", None))
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
@@ -781,6 +782,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--format", choices=IN_FORMATS,
                         help="input format (default: from the file extension; stdin: bool)")
         sp.add_argument("--top", metavar="MODULE", help="Verilog: the top module (default: found by Yosys)")
+        level = sp.add_mutually_exclusive_group()
+        level.add_argument("--rtl", dest="rtl", action="store_const", const=True, default=None,
+                           help="Verilog: require the word-level reading (adders, multipliers, comparators "
+                                "compile as words); an error if a cell has none. Default: words when every "
+                                "cell has them, else gates")
+        level.add_argument("--gates", dest="rtl", action="store_const", const=False,
+                           help="Verilog: read the gate-level netlist only (no word-level compilation)")
         sp.add_argument("--cut-latches", action="store_true",
                         help="sequential netlists: each latch becomes an extra input (its state) and an "
                              "extra output NAME$next (its next state), so one clock step compiles")

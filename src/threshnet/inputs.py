@@ -45,21 +45,23 @@ def load(
     cut_latches: bool = False,
     top: str | None = None,
     stdin: BinaryIO | None = None,
+    words: bool | None = None,
 ) -> Spec:
     """Read a spec or netlist file, or standard input when ``path`` is ``"-"``.
 
     ``format`` defaults to the file's extension (none, or ``.bool``: the spec language)
     and to ``"bool"`` for stdin.  Problems, a missing or unreadable file included, raise
-    :class:`~threshnet.compiler.errors.SpecError` naming the file.
+    :class:`~threshnet.compiler.errors.SpecError` naming the file.  ``words`` picks
+    Verilog's word-level or gate-level reading (see :func:`threshnet.frontends.read`).
     """
     from .frontends import read
 
     name = os.fspath(path)
     if name == "-":
-        return read_stdin(format, cut_latches=cut_latches, top=top, stream=stdin)
+        return read_stdin(format, cut_latches=cut_latches, top=top, stream=stdin, words=words)
     if format is None and not os.path.splitext(name)[1]:
         format = "bool"
-    return read(name, format, cut_latches=cut_latches, top=top)
+    return read(name, format, cut_latches=cut_latches, top=top, words=words)
 
 
 def read_stdin(
@@ -68,6 +70,7 @@ def read_stdin(
     cut_latches: bool = False,
     top: str | None = None,
     stream: BinaryIO | None = None,
+    words: bool | None = None,
 ) -> Spec:
     """Read a spec (or a netlist of ``format``) from ``stream``, by default stdin, as bytes."""
     from .frontends import read_text
@@ -76,7 +79,7 @@ def read_stdin(
         # A text stream without a byte buffer (a test's StringIO) gives str; both decode alike.
         stream = getattr(sys.stdin, "buffer", sys.stdin)
     data = stream.read()
-    return read_text(data, format or "bool", filename=STDIN, cut_latches=cut_latches, top=top)
+    return read_text(data, format or "bool", filename=STDIN, cut_latches=cut_latches, top=top, words=words)
 
 
 def as_spec(spec: Spec | str | Path) -> Spec:

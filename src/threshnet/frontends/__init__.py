@@ -11,7 +11,17 @@ named like the latch output and its next-state function an extra output named
 ``<latch>$next``, both after the ordinary ports and in file order.
 
 Verilog (``.v``, ``.sv``) goes through Yosys (:mod:`.verilog`; the ``threshnet[verilog]``
-extra or a ``yosys`` on ``PATH``) to BLIF and then through the BLIF reader.
+extra or a ``yosys`` on ``PATH``) to BLIF and then through the BLIF reader.  By default
+(``words=None``) the design is also read at Yosys' word level (:mod:`.rtl`: ``$add``,
+``$mul``, ``$lt``... before techmapping) and that word program is attached as
+``spec.words``, so :func:`threshnet.compile` builds constant-depth adders and multipliers
+instead of compiling the gate netlist; the bit-level netlist stays the spec that
+``check``/``prove`` compare against.  A design with a cell the word reader does not know
+(``$div``, flip-flops...), or a gate netlist (every operator a one-bit gate, where words
+compile to the same network), quietly keeps the gate-level path; ``words=True`` makes that an
+error (:class:`~.rtl.CoarseUnsupported`, naming the cell and its line) and
+``words=False`` skips the word reading.  Words never change what a spec computes, only
+how it compiles.
 
 Writers (:mod:`.writers`): :func:`write` / :func:`write_text` give the spec language, BLIF
 or AIGER text of a :class:`Spec`; ``convert`` is ``write(read(src), dst)``.
@@ -19,11 +29,14 @@ or AIGER text of a :class:`Spec`; ``convert`` is ``write(read(src), dst)``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import tempfile
 from typing import Callable
 
 from ..compiler.errors import SpecError
 from ..compiler.spec import Spec
+from ..compiler.words import WordSpec
 from ..compiler.source import decode_source
 from ._netlist import NEXT_SUFFIX
 from .aiger import parse_aag, parse_aig, parse_aiger
@@ -103,6 +116,7 @@ def read(
     *,
     cut_latches: bool = False,
     top: str | None = None,
+    words: bool | None = None,
 ) -> Spec:
     """Read a netlist or spec file into a :class:`Spec`.
 
@@ -112,13 +126,20 @@ def read(
     are recognised by their header, so an ASCII file named ``.aig`` (or a binary one named
     ``.aag``) reads too.  ``top`` names the top module of a Verilog design (default: Yosys
     picks it); it is an error for other formats.
+
+    ``words`` (Verilog only): ``None`` (default) attaches the design's word program
+    (``spec.words``) when every Yosys cell has a word reading and some operator is wider
+    than a one-bit gate, else keeps the gate-level spec; ``True`` requires the word reading (:class:`~.rtl.CoarseUnsupported` otherwise);
+    ``False`` reads gates only.  ``words=True`` is an error for other formats.
     """
     filename = os.fspath(path)
     fmt = _check_format(format, filename) if format is not None else format_of(filename)
     if fmt == "verilog":
         sv = _is_sv(format, filename)
-        return read_verilog(filename, cut_latches=cut_latches, top=top, sv=sv)
+        spec = read_verilog(filename, cut_latches=cut_latches, top=top, sv=sv)
+        return _attach_words(spec, filename, filename, top=top, sv=sv, words=words)
     _no_top(top, fmt, filename)
+    _no_words(words, fmt, filename)
     try:
         with open(filename, "rb") as f:
             data = f.read()
@@ -134,6 +155,7 @@ def read_text(
     *,
     cut_latches: bool = False,
     top: str | None = None,
+    words: bool | None = None,
 ) -> Spec:
     """Read netlist ``text`` of the given ``format`` (see :data:`FORMATS`).
 
@@ -143,14 +165,24 @@ def read_text(
     (``"aag"``/``"aig"``) is read by its own rules (binary AIGER needs ``bytes``; its
     comment section may hold any bytes).  ``filename`` (default ``<format>``) is used in messages;
     for Verilog, a ``filename`` ending in ``.sv`` (or ``format="sv"``) reads SystemVerilog.
+    ``words`` is as for :func:`read`.
     """
     fmt = _check_format(format, filename or "<input>")
     if filename is None:
         filename = f"<{fmt}>"
     if fmt == "verilog":
         text = decode_source(text, filename)
-        return read_verilog_text(text, filename, cut_latches=cut_latches, top=top, sv=_is_sv(format, filename))
+        sv = _is_sv(format, filename)
+        spec = read_verilog_text(text, filename, cut_latches=cut_latches, top=top, sv=sv)
+        if words is False:
+            return spec
+        with tempfile.TemporaryDirectory(prefix="threshnet-rtl-text-") as tmp:
+            source = os.path.join(tmp, "input.sv" if sv else "input.v")
+            with open(source, "w", encoding="utf-8") as f:
+                f.write(text)
+            return _attach_words(spec, source, filename, top=top, sv=sv, words=words)
     _no_top(top, fmt, filename)
+    _no_words(words, fmt, filename)
     if fmt in ("aag", "aig"):
         if isinstance(text, str):
             if fmt == "aig" and not text.startswith("aag"):
@@ -181,7 +213,7 @@ def convert(
     ``format`` (one of :data:`WRITE_FORMATS`) defaults to ``dst``'s extension, ``in_format``
     to ``src``'s.  Returns the spec that was read.
     """
-    spec = read(src, in_format, cut_latches=cut_latches, top=top)
+    spec = read(src, in_format, cut_latches=cut_latches, top=top, words=False)  # writers write bits
     write(spec, dst, format)
     return spec
 
@@ -190,6 +222,40 @@ def _is_sv(format: str | None, filename: str) -> bool:
     if format is not None and format.lower().lstrip(".") == "sv":
         return True
     return os.path.splitext(filename)[1].lower() == ".sv"
+
+
+def _attach_words(spec: Spec, source: str, filename: str, *, top: str | None, sv: bool,
+                  words: bool | None) -> Spec:
+    """``spec`` with the word program of the Verilog file ``source`` (messages name ``filename``)."""
+    if words is False:
+        return spec
+    from .rtl import CoarseUnsupported, rtl_words
+
+    try:
+        ws = rtl_words(source, top=top, sv=sv, spec=spec)
+    except SpecError as e:  # CoarseUnsupported, or Yosys failing on the coarse netlist
+        if words:
+            raise CoarseUnsupported(f"no word-level reading (use words=False / --gates): {e.message}",
+                                    filename=filename, line=e.line) from None
+        return spec
+    if words is None and _gate_level(ws):
+        return spec
+    return dataclasses.replace(spec, words=ws)
+
+
+#: Word operators that, one bit wide, are a single gate; wiring nodes are free.
+_GATE_OPS = frozenset({"and", "or", "xor", "not", "mux"})
+_WIRING_OPS = frozenset({"input", "const", "slice", "concat", "zext"})
+
+
+def _gate_level(ws: WordSpec) -> bool:
+    """True when every operator of ``ws`` is a one-bit gate (a gate netlist: words compile no better)."""
+    return all(n.op in _WIRING_OPS or (n.op in _GATE_OPS and n.width == 1) for n in ws.nodes)
+
+
+def _no_words(words: bool | None, fmt: str, filename: str) -> None:
+    if words:
+        raise SpecError(f"the word-level (RTL) reading is only for Verilog input, not .{fmt}", filename=filename)
 
 
 def _no_top(top: str | None, fmt: str, filename: str) -> None:
