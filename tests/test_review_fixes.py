@@ -1,0 +1,35 @@
+"""Regressions for defects found by the post-merge review (each test failed before its fix)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+import threshnet
+from threshnet.compiler.parse import parse
+from threshnet.compiler.words import evaluate_words
+
+
+def _exhaustive(text: str, net: threshnet.ThreshNet) -> None:
+    ws = parse(text, "t.bool").words
+    names = [p.name for p in ws.inputs]
+    rows = list(itertools.product(*[range(2 ** p.width) for p in ws.inputs]))
+    got = net.run({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    for k in got:
+        want = [evaluate_words(ws, dict(zip(names, r)))[k] for r in rows]
+        assert got[k].tolist() == want
+
+
+@pytest.mark.parametrize("text", [
+    "input a[3]\noutput o[2]\no = popcount(a)\n",
+    "input a[5]\noutput o[3]\no = popcount(a)\n",
+    "input a[3], b[3]\noutput o[6]\no = a * b\n",
+])
+@pytest.mark.parametrize("max_weight", [2, 3])
+def test_counting_fits_small_max_weight(text: str, max_weight: int) -> None:
+    """Column compression was refused under max_weight 2 and 3 (its weight bound was 2 * smax)."""
+    net = threshnet.compile(text, layout="mlp", max_weight=max_weight)
+    _exhaustive(text, net)
+    assert max(l.weight.abs().max().item() for l in net.linears()) <= max_weight
