@@ -33,3 +33,11 @@ def test_counting_fits_small_max_weight(text: str, max_weight: int) -> None:
     net = threshnet.compile(text, layout="mlp", max_weight=max_weight)
     _exhaustive(text, net)
     assert max(l.weight.abs().max().item() for l in net.linears()) <= max_weight
+
+
+def test_max_weight_refusal_names_the_weight() -> None:
+    """A user gate above max_weight was refused as over the dtype budget ("partial sums up to 14 (budget ...)")."""
+    from threshnet.compiler.errors import SpecError
+    text = "input a, b\noutput o\no = th(4*a + b >= 2)\n"
+    with pytest.raises(SpecError, match="a weight of 4, above max_weight 3"):
+        threshnet.compile(text, max_weight=3)

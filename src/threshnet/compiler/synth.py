@@ -211,6 +211,9 @@ class Builder:
         if v is not None:
             return 2 * v + neg
         if not self._fits(ws, t if not neg else 1 - t):
+            big = max(abs(w) for w in ws.values())
+            if self.max_weight is not None and big > self.max_weight:
+                raise Unfit(f"gate of {len(ws)} inputs with a weight of {big}, above max_weight {self.max_weight}")
             raise Unfit(f"gate of {len(ws)} inputs with partial sums up to {self.cost(ws, t):g} "
                         f"(budget {self.budget})")
         v = len(self.gates)
