@@ -41,3 +41,20 @@ def test_max_weight_refusal_names_the_weight() -> None:
     text = "input a, b\noutput o\no = th(4*a + b >= 2)\n"
     with pytest.raises(SpecError, match="a weight of 4, above max_weight 3"):
         threshnet.compile(text, max_weight=3)
+
+
+def test_eval_assignments_after_options(tmp_path, capsys) -> None:
+    """'threshnet eval SPEC --net N a=1' and 'eval SPEC --bits a=1' were usage errors (unrecognized arguments)."""
+    from threshnet.cli import main
+    spec = tmp_path / "inc.bool"
+    spec.write_text("input a[2], b[2]\noutput s[3]\ns = a + b\n")
+    net = tmp_path / "inc.pt2"
+    assert main(["compile", "-q", str(spec), "-o", str(net)]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(spec), "--net", str(net), "a=2", "b=1"]) == 0
+    assert capsys.readouterr().out == "s=3\n"
+    assert main(["eval", str(spec), "--words", "a[0]=1", "a[1]=0", "b=3"]) == 0
+    assert capsys.readouterr().out == "s=4\n"
+    with pytest.raises(SystemExit) as e:
+        main(["eval", str(spec), "--net", str(net), "a=2", "--bogus"])
+    assert e.value.code == 2
