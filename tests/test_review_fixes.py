@@ -58,3 +58,20 @@ def test_eval_assignments_after_options(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as e:
         main(["eval", str(spec), "--net", str(net), "a=2", "--bogus"])
     assert e.value.code == 2
+
+
+def test_wide_parity_is_not_quadratic() -> None:
+    """xor(a) over n bits made n/2 gates of n inputs each (n**2/2 edges): a[65536] was killed at 23 GB."""
+    from threshnet.compiler.synth import Builder, budget_for
+    b = Builder(budget_for("float32"))
+    xs = [b.input(f"x{i}") for i in range(4096)]
+    out = b.xor(xs)
+    edges = sum(len(g.terms) for g in b.gates if g is not None)
+    assert edges < 64 * 4096
+    import numpy as np
+    from threshnet.compiler.synth import simulate
+    rows = np.random.default_rng(1).integers(0, 2, size=(64, 4096))
+    rows[0] = 0
+    rows[1] = 1
+    got = simulate(b, [out], rows)[:, 0]
+    assert got.tolist() == (rows.sum(axis=1) % 2).tolist()
