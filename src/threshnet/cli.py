@@ -896,7 +896,11 @@ def error_text(e: SpecError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "func", None) is cmd_eval and all("=" in x and not x.startswith("-") for x in extra):
+        args.assignments += extra  # NAME=VALUE after an option: 'eval SPEC --net N a=1' (argparse stops at --net)
+    elif extra:
+        args = parser.parse_args(argv)  # the usual usage error
     validate_options(args)
     try:
         code = args.func(args)

@@ -79,8 +79,13 @@ def _mag(items: Sequence[tuple[int, int]], const: int = 0) -> int:
 
 
 def digits_fit(b: Builder, smax: int) -> bool:
-    """Whether the digits of a weighted sum up to ``smax`` likely fit the builder (step bound ``2 M + 2^j``)."""
-    if b.max_weight is not None and 2 * smax > b.max_weight:
+    """Whether the digits of a weighted sum up to ``smax`` likely fit the builder (step bound ``2 M + 2^j``).
+
+    Every weight ``weighted_bits`` makes is at most the largest power of two ``<= smax``: a
+    term keeps ``w mod 2^(j+1) <= w`` (a power of two here) and a counter of digit ``j``
+    (weight ``-2^(j+1)``) exists only when ``2^(j+1) <= smax``.  ``b.th`` checks every gate.
+    """
+    if b.max_weight is not None and smax >= 1 and 1 << (smax.bit_length() - 1) > b.max_weight:
         return False
     return 3 * smax <= b.budget
 

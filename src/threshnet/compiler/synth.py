@@ -85,6 +85,11 @@ FALSE, TRUE = 0, 1
 Terms = Sequence[tuple[int, int]]
 
 
+XOR_BLOCK = 64
+"""The widest parity made in one depth-2 block (``k / 2`` gates of ``k`` inputs each); wider ones
+are a parity of blocks, so ``n`` bits take ``O(n * XOR_BLOCK)`` edges, not ``O(n**2)``."""
+
+
 class Unfit(Exception):
     """A gate whose partial sums (or weights) exceed the builder's budget."""
 
@@ -211,6 +216,9 @@ class Builder:
         if v is not None:
             return 2 * v + neg
         if not self._fits(ws, t if not neg else 1 - t):
+            big = max(abs(w) for w in ws.values())
+            if self.max_weight is not None and big > self.max_weight:
+                raise Unfit(f"gate of {len(ws)} inputs with a weight of {big}, above max_weight {self.max_weight}")
             raise Unfit(f"gate of {len(ws)} inputs with partial sums up to {self.cost(ws, t):g} "
                         f"(budget {self.budget})")
         v = len(self.gates)
@@ -291,6 +299,8 @@ class Builder:
         if len(keep) == 1:
             return keep[0] ^ parity
         k = len(keep)
+        if k > XOR_BLOCK:  # one gate per even count is k**2 / 2 edges: blocks, then the blocks' parity
+            return self.xor([self.xor(keep[i:i + XOR_BLOCK], name) for i in range(0, k, XOR_BLOCK)], name) ^ parity
         unit = [(l, 1) for l in keep]
         r = self.attempt(lambda: self.th(
             unit + [(self.th(unit, i, f"{name}.ge{i}" if name else None), -2) for i in range(2, k + 1, 2)], 1, name))
