@@ -269,9 +269,12 @@ def _attempt(module, spec, ops, pats, got, solver, start, deadline, *, sweep: bo
                     nonlocal merged
                     for cand in table.get(_sig(p.sim[lit]), ())[:NODE_CANDIDATES]:
                         p.tick()
-                        if p.local_equal(lit, cand):  # proved on a small cut: no SAT call, no clauses
+                        same = p.local_equal(lit, cand)
+                        if same:  # proved on a small cut: no SAT call, no clauses
                             merged += 1
                             return cand
+                        if same is False:  # proved different on a cut of inputs
+                            continue
                         p.ensure_encoded(lit)
                         x = p.new_var()
                         p.add([-x, lit, cand])

@@ -123,6 +123,7 @@ class _Problem:
         # var -> its definition, for local_equal: ("and", a, b) / ("xor", a, b) over literals,
         # ("or", lits), ("th", items, t) with items (var, coef); vars without one are free.
         self.defs: dict[int, tuple] = {}
+        self.free: set[int] = set()  # input variables: every assignment of them is an input
         self.unencoded: dict[int, tuple] = {}  # threshold literals whose clauses wait (see threshold)
 
     # -- plumbing
@@ -184,8 +185,8 @@ class _Problem:
             budget = int(max(500, min(budget * 4, budget / spent * min(0.5, left))))
 
     # -- local proofs of equivalence (sweeping without a SAT call)
-    def local_equal(self, a: int, b: int, max_cut: int = LOCAL_CUT, max_steps: int = LOCAL_STEPS) -> bool:
-        """True when literals ``a`` and ``b`` are proved equal on a small cut; False means "not shown".
+    def local_equal(self, a: int, b: int, max_cut: int = LOCAL_CUT, max_steps: int = LOCAL_STEPS) -> bool | None:
+        """True when literals ``a`` and ``b`` are proved equal on a small cut, False when proved different, else None.
 
         The frontier starts as ``{|a|, |b|}``; the newest variable with a definition is
         replaced by the variables it is defined over (a definition only reads older
@@ -197,7 +198,9 @@ class _Problem:
         input (the assignments that occur are a subset).  Disagreement proves nothing,
         as frontier variables may be dependent, so the expansion goes on.  To save
         evaluations, a frontier is tried only when each of its variables is reached
-        from both literals (a common cut), where equal functions usually show.
+        from both literals (a common cut), where equal functions usually show.  A
+        disagreement on a cut made only of free input variables (``self.free``:
+        any assignment of them is a real input) proves the literals different.
         """
         if a == b:
             return True
@@ -217,10 +220,12 @@ class _Problem:
                 if self._agree(a, b, sorted(frontier), inner):
                     self.local_proofs += 1
                     return True
+                if all(v in self.free for v in frontier):
+                    return False  # a cut of free inputs: the disagreement happens on a real input
             while heap and (-heap[0] not in frontier or -heap[0] not in self.defs):
                 heapq.heappop(heap)
             if not heap:
-                return False
+                return None
             v = -heapq.heappop(heap)
             m = frontier.pop(v)
             shared -= m == need
@@ -238,7 +243,7 @@ class _Problem:
                 new = old | m
                 frontier[x] = new
                 shared += (new == need) - (old == need)
-        return False
+        return None
 
     def _agree(self, a: int, b: int, cut: list[int], inner: list[int]) -> bool:
         k = len(cut)

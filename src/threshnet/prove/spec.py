@@ -66,6 +66,7 @@ def encode_spec(p: _Problem, spec: Spec, pats: np.ndarray) -> tuple[list[int], l
     for i, name in enumerate(spec.inputs):
         v = p.new_var()
         inputs.append(v)
+        p.free.add(v)
         env[name] = v
         p.sim[v] = pats[:, i].astype(bool)
     gates: list[int] = []
