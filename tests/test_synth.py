@@ -295,3 +295,14 @@ def test_compare_with_own_complement_under_weight_cap_two():
                   nodes=(WNode("input", (), 5, (0,)), WNode("not", (0,), 5), WNode("lt", (0, 1), 1, (), name="y")))
     for cap in (2, 3, None):
         sim_check(ws, max_weight=cap, rows=None)
+
+
+@pytest.mark.parametrize("text", [
+    "input a[3], b[3]\noutput y\ny = a + b < 7\n",
+    "input a[3], b[3]\noutput y\ny = 5 <= a + b\n",
+])
+def test_a_count_compared_with_a_constant_is_one_gate(text):
+    """`sum >= K` over an add that cannot wrap folds into one threshold gate (exhaustively checked)."""
+    net = threshnet.compile(text, "step")
+    assert net.stats().neurons == (1,)
+    assert threshnet.check(net, net.spec).ok

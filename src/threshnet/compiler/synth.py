@@ -66,7 +66,7 @@ depth, for choosing constructions.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
 import networkx as nx
@@ -508,6 +508,7 @@ def synthesize(ws: WordSpec, *, dtype: str = "float32", objective: str = "depth"
     """The ``mapped`` graph of word program ``ws``, every gate exact in ``dtype`` under ``activation``."""
     if max_weight is not None and (not isinstance(max_weight, int) or max_weight < 2):
         raise ValueError(f"max_weight must be an integer of at least 2, got {max_weight!r}")
+    ws = fold_counting_compares(ws)
     limit = budget_for(dtype)
     if activation == "relu":  # hidden ReLU neurons have integer biases: partial sums up to 2**p
         b = Builder(2 * limit, objective, max_weight, activation)
@@ -516,6 +517,76 @@ def synthesize(ws: WordSpec, *, dtype: str = "float32", objective: str = "depth"
             return to_graph(b, outs)
     b = Builder(limit, objective, max_weight, activation)
     return to_graph(b, build_words(ws, b))
+
+
+#: fold_counting_compares folds a sum whose operands can add up to at most this (exact in every dtype,
+#: bfloat16 included).
+COUNT_FOLD_LIMIT = 256
+_FLIP = {"ge": "le", "gt": "lt", "le": "ge", "lt": "gt"}
+
+
+def fold_counting_compares(ws: WordSpec) -> WordSpec:
+    """``sum >= K`` (and ``> <= <``) where ``sum`` is an ``add`` that cannot wrap: one ``th`` node.
+
+    RTL often counts bits with ``+`` and compares the count with a constant (a 16-input
+    majority is ``x[0] + ... + x[15] >= 9``).  Since the sum is exact in its width, the
+    comparison is ``[sum_j sum_b 2**b * op_j[b] >= K]``, one threshold gate over the
+    operands' bits, instead of a counter and a comparator.  Only sums whose operands add
+    up to at most ``COUNT_FOLD_LIMIT`` are folded, so the gate is exact in every dtype.
+    """
+    nodes = ws.nodes
+    out: list[WNode] = []
+    remap: list[int] = []
+    changed = False
+    for n in nodes:
+        folded = None
+        if n.op in _FLIP and len(n.args) == 2:
+            a, c = n.args
+            op = n.op
+            if nodes[a].op == "const":
+                a, c, op = c, a, _FLIP[op]
+            x = _unextended(nodes, a)
+            if nodes[c].op == "const" and nodes[x].op == "add":
+                widths = [nodes[_unextended(nodes, j)].width for j in nodes[x].args]
+                top = sum((1 << w) - 1 for w in widths)
+                if top < (1 << nodes[x].width) and top <= COUNT_FOLD_LIMIT:
+                    folded = (x, op, nodes[c].params[0])
+        if folded is None:
+            remap.append(len(out))
+            out.append(WNode(n.op, tuple(remap[j] for j in n.args), n.width, n.params, n.span, n.name))
+            continue
+        x, op, k = folded
+        changed = True
+        bits: list[int] = []
+        weights: list[int] = []
+        for j in nodes[x].args:
+            j = _unextended(nodes, j)
+            w = nodes[j].width
+            for b in range(w):
+                if w == 1:
+                    bits.append(remap[j])
+                else:
+                    bits.append(len(out))
+                    out.append(WNode("slice", (remap[j],), 1, (b, b), n.span))
+                weights.append(1 << b)
+        sign, t = {"ge": (1, k), "gt": (1, k + 1), "le": (-1, -k), "lt": (-1, -k + 1)}[op]
+        remap.append(len(out))
+        out.append(WNode("th", tuple(bits), 1, (tuple(sign * w for w in weights), t), n.span, n.name))
+    if not changed:
+        return ws
+    return replace(ws, nodes=tuple(out), outputs=tuple((p, remap[i]) for p, i in ws.outputs))
+
+
+def _unextended(nodes: tuple[WNode, ...], i: int) -> int:
+    """The node ``i`` zero-extends (through ``zext`` and ``concat(0, x)``), or ``i`` itself."""
+    while True:
+        n = nodes[i]
+        if n.op == "zext":
+            i = n.args[0]
+        elif n.op == "concat" and len(n.args) == 2 and nodes[n.args[0]].op == "const" and not nodes[n.args[0]].params[0]:
+            i = n.args[1]
+        else:
+            return i
 
 
 def to_graph(b: Builder, outputs: list[tuple[str, int]]) -> nx.DiGraph:
