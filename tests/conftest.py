@@ -65,7 +65,7 @@ SLOW_TESTS = (
     "tests/test_recursion.py::test_spec_copies_and_evaluates",
     "tests/test_recursion.py::test_prove_100k_deep_not",
     "tests/test_recursion.py::test_prove_5000_operands",
-    "tests/test_recursion.py::test_prove_100k_operand_chains",
+    "tests/test_recursion.py::test_prove_100k_operand_mixed_chain",
     "tests/test_examples_reference.py::test_example_truth_table[majority17.bool]",
 )
 

@@ -218,12 +218,11 @@ def test_prove_xor_chain_merges_without_sat(activation, output_step):
 
 
 @prove_deps
-@pytest.mark.parametrize("kind", [XOR, "mixed"])
-def test_prove_100k_operand_chains(kind):
-    """Item 6 of the crash-free issue: the 100,000-operand chains prove, not only compile and check."""
-    spec = threshnet.parse(chain_text(N, kind))
+def test_prove_100k_operand_mixed_chain():
+    """Item 6 of the crash-free issue: the 100,000-operand mixed chain proves, not only compiles and checks."""
+    spec = threshnet.parse(chain_text(N, "mixed"))
     net = threshnet.compile(spec, "step", layout="sparse")
-    assert threshnet.prove(net, spec, method="nodes", timeout=1200).proved
+    assert threshnet.prove(net, spec, method="nodes", timeout=600).proved
 
 
 def test_mlp_layout_refuses_a_dense_net_too_big_for_memory(monkeypatch):
