@@ -24,32 +24,15 @@ def inputs(b: Builder, n: int) -> list[int]:
 
 def used(b: Builder, outs) -> tuple[int, int]:
     """(gates reachable from ``outs``, their largest depth)."""
-    seen, stack = set(), [x >> 1 for x in outs]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        g = b.gates[n]
-        if g is not None:
-            stack.extend(u for u, _ in g.terms)
-    gates = [n for n in seen if b.gates[n] is not None]
+    live = b.live(list(outs))
+    gates = [n for n, on in enumerate(live) if on and b.gates[n] is not None]
     return len(gates), max((b.depth(2 * n) for n in gates), default=0)
 
 
 def weights(b: Builder, outs) -> int:
     """Nonzero weights of the gates reachable from ``outs``."""
-    seen, stack, total = set(), [x >> 1 for x in outs], 0
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        g = b.gates[n]
-        if g is not None:
-            total += len(g.terms)
-            stack.extend(u for u, _ in g.terms)
-    return total
+    live = b.live(list(outs))
+    return sum(len(g.terms) for n, g in enumerate(b.gates) if live[n] and g is not None)
 
 
 def word_rows(values: list[list[int]], widths: list[int]) -> np.ndarray:

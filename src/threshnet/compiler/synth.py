@@ -313,6 +313,20 @@ class Builder:
             r = self.xor([self.xor(keep[:h], name), self.xor(keep[h:], name)], name)
         return int(r) ^ parity
 
+    def live(self, lits: Sequence[int]) -> list[bool]:
+        """Per node: does one of ``lits`` read it (itself, or through gates)?"""
+        live = [False] * len(self.gates)
+        stack = [l >> 1 for l in lits]
+        while stack:
+            v = stack.pop()
+            if live[v]:
+                continue
+            live[v] = True
+            g = self.gates[v]
+            if g is not None:
+                stack.extend(u for u, _ in g.terms)
+        return live
+
     def linear(self, lit: int) -> tuple[list[tuple[int, int]], int] | None:
         """A gate literal as ``(terms, t)`` with ``lit = [sum w * term >= t]``; None for inputs and constants."""
         g = self.gates[lit >> 1]
@@ -591,18 +605,8 @@ def _unextended(nodes: tuple[WNode, ...], i: int) -> int:
 
 def to_graph(b: Builder, outputs: list[tuple[str, int]]) -> nx.DiGraph:
     """The live gates as a mapped-dialect graph: inputs first (port order), then gates in creation order."""
-    n = len(b.gates)
-    live = [False] * n
-    stack = [l >> 1 for _, l in outputs]
-    while stack:
-        v = stack.pop()
-        if live[v]:
-            continue
-        live[v] = True
-        g = b.gates[v]
-        if g is not None:
-            stack.extend(u for u, _ in g.terms)
-    order = list(b.inputs) + [v for v in range(n) if live[v] and (v == 0 or b.gates[v] is not None)]
+    live = b.live([l for _, l in outputs])
+    order = list(b.inputs) + [v for v in range(len(b.gates)) if live[v] and (v == 0 or b.gates[v] is not None)]
     new_id = {v: i for i, v in enumerate(order)}
     inputs = set(b.inputs)
     g = nx.DiGraph()
