@@ -19,32 +19,12 @@ from threshnet.compiler.keys import (
 from threshnet.compiler.mapping import MAX_RUNGS, map_threshold
 from threshnet.frontends import read, read_text, verilog
 
+from test_properties import eval_bool_graph
+
 
 def evaluate(g: nx.DiGraph, rows: np.ndarray) -> np.ndarray:
     """Outputs of a boolean or mapped graph on 0/1 ``rows`` (one column per input port)."""
-    val: dict[int, np.ndarray] = {v: rows[:, i].astype(bool) for i, v in enumerate(g.graph[INPUTS])}
-    for v in nx.topological_sort(g):
-        op = g.nodes[v][OP]
-        if op == OP_INPUT:
-            continue
-        if op == OP_CONST:
-            val[v] = np.zeros(len(rows), dtype=bool)
-            continue
-        edges = sorted(g.in_edges(v, data=True), key=lambda e: e[0])
-        ins = [val[u] ^ e[NEG] for u, _, e in edges]
-        if op == OP_THRESHOLD:
-            total = np.zeros(len(rows), dtype=np.int64)
-            for x, (_, _, e) in zip(ins, edges):
-                total += int(e[WEIGHT]) * x
-            val[v] = total >= g.nodes[v][THRESHOLD]
-        elif op == OP_AND:
-            val[v] = np.logical_and.reduce(ins)
-        elif op == OP_OR:
-            val[v] = np.logical_or.reduce(ins)
-        else:
-            assert op == OP_XOR
-            val[v] = np.logical_xor.reduce(ins)
-    return np.stack([val[v] ^ neg for _, v, neg in g.graph[OUTPUTS]], axis=1)
+    return eval_bool_graph(g, rows)[0]
 
 
 def all_rows(n: int) -> np.ndarray:
