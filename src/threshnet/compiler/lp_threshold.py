@@ -15,14 +15,13 @@ weights ``w`` and a threshold ``t`` exist with ``f(x) = [w . x >= t]`` for every
    inputs are totally preordered by influence: for every pair ``i, j`` either
    ``f(.., x_i=1, x_j=0, ..) >= f(.., x_i=0, x_j=1, ..)`` on every row or the
    reverse.  A pair violating both rules ``f`` out.
-4. *Integer program* (HiGHS through ``highspy``, else ``scipy.optimize.milp``):
+4. *Integer program* (HiGHS through ``highspy``, a required dependency, so the
+   mapping does not depend on what else is installed):
    minimise ``sum w`` over integer ``0 <= w_i <= max_weight`` and ``t`` with
    ``w . x >= t`` on every true row and ``w . x <= t - 1`` on every false row.
    Any solution is an exact realization; the margins are integers, so the
    gate's pre-activation is at least 1/2 from the decision boundary once the
-   threshold is moved by 1/2 (the threshold stage does that).  Without a
-   solver, step 4 answers "not found" (sound: the function is then simply not
-   used as one gate).
+   threshold is moved by 1/2 (the threshold stage does that).
 
 Soundness: the answer is re-checked on every row of the table before it is
 returned, so a solver bug can only lose a match, never produce a wrong gate.
@@ -37,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["MAX_WEIGHT", "identify", "solver_name", "depends_on", "cofactor_masks"]
+__all__ = ["MAX_WEIGHT", "identify", "depends_on", "cofactor_masks"]
 
 #: Largest weight allowed (per input); every threshold function of at most 8 inputs fits (the largest
 #: minimal weight for 8 inputs is 42), and float32 holds every sum of such weights exactly.
@@ -75,20 +74,6 @@ def _to_bits(table: int, n: int) -> np.ndarray:
 def _eval(weights: tuple[int, ...], t: int, n: int) -> int:
     """The table of ``[sum(w_j x_j) >= t]``."""
     return _to_int(_row_bits(n) @ np.array(weights, dtype=np.int64) >= t)
-
-
-def solver_name() -> str | None:
-    """The integer-programming solver in use: "highs", "scipy", or None (symmetric functions only)."""
-    try:
-        import highspy  # noqa: F401
-        return "highs"
-    except ImportError:
-        pass
-    try:
-        from scipy.optimize import milp  # noqa: F401
-        return "scipy"
-    except ImportError:
-        return None
 
 
 _CACHE: dict[tuple[int, int], tuple[tuple[int, ...], int] | None] = {}
@@ -243,13 +228,7 @@ def _rows(pos: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _solve(pos: int, n: int) -> tuple[tuple[int, ...], int] | None:
     a, lo, hi = _rows(pos, n)
-    name = solver_name()
-    if name == "highs":
-        x = _solve_highs(a, lo, hi, n)
-    elif name == "scipy":
-        x = _solve_scipy(a, lo, hi, n)
-    else:
-        return None
+    x = _solve_highs(a, lo, hi, n)
     if x is None:
         return None
     return tuple(int(round(v)) for v in x[:n]), int(round(x[n]))
@@ -305,14 +284,3 @@ def _solve_highs(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int):
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return list(h.getSolution().col_value)
-
-
-def _solve_scipy(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int):
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    c = np.array([1.0] * n + [0.0])
-    res = milp(c, constraints=LinearConstraint(a, lo, hi), integrality=np.ones(n + 1),
-               bounds=Bounds(np.zeros(n + 1), np.array([float(MAX_WEIGHT)] * n + [float(MAX_WEIGHT * n + 1)])))
-    if res.status != 0 or res.x is None:
-        return None
-    return list(res.x)
