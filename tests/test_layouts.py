@@ -76,14 +76,12 @@ def test_state_dict_round_trip_sparse():
     assert threshnet.check(b, text).ok
 
 
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-
-
 @pytest.mark.parametrize("layout", ["mlp", "sparse"])
 @pytest.mark.parametrize("activation,output_step", MODES)
 @pytest.mark.parametrize("name", ["full_adder", "seg7", "ripple_adder4"])
 def test_onnx_matches_torch(tmp_path, name, layout, activation, output_step):
+    onnx = pytest.importorskip("onnx")  # here, not at module level: the drawing tests below need no ONNX
+    ort = pytest.importorskip("onnxruntime")
     net = threshnet.compile((ROOT / "examples" / f"{name}.bool").read_text(), activation,
                             output_step=output_step, layout=layout)
     path = tmp_path / "n.onnx"
