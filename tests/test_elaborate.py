@@ -90,6 +90,18 @@ def test_render_round_trip(case, data):
     assert third == again or threshnet.render(third) == text2
 
 
+@pytest.mark.parametrize("text", ["w0 = th(1*0 >= 0)\n", "w0 = th(0 - 1*1 + a >= 0)\n", "w0 = th(3*1 - 2*a >= 2)\n"])
+def test_render_th_with_constant_terms(text):
+    # Found by test_render_round_trip: a constant term rendered without its weight read back as part of the
+    # threshold, leaving 'th' with no input.
+    spec = threshnet.parse(text)
+    again = threshnet.parse(threshnet.render(spec))
+    env = {p.name: 0 for p in spec.words.inputs}
+    for v in ([0, 1] if env else [0]):
+        vals = {k: v for k in env}
+        assert evaluate_words(again.words, vals) == evaluate_words(spec.words, vals)
+
+
 @settings(max_examples=60, **SETTINGS)
 @given(v2_spec_texts(), st.data())
 def test_mutated_text_raises_only_spec_error(text, data):

@@ -325,10 +325,13 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                         y ^= full
                     found[leaves] = (x & y if o == _AND else x | y if o == _OR else x ^ y, sg,
                                      da if da > db else db, overlap)
-        elif 0 < k <= K:
-            # Merge the fanins' cuts one fanin at a time, dropping unions over K leaves early.
+        elif k > 0:
+            # Merge the fanins' cuts one fanin at a time, dropping unions over K leaves early.  A gate
+            # of more than K fanins has cuts too when its fanins share leaves (a sum of products).
             partial = [(0, (), ())]
             for u in fi:
+                if not partial:
+                    break
                 nxt = []
                 for sig, leaves, picks in partial:
                     for c in cuts[u]:

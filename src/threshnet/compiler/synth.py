@@ -276,12 +276,16 @@ class Builder:
 
     def _unit_chunk(self, lits: list[int]) -> int:
         """Operands per gate when a wide AND does not fit: the most that fit, at least 2."""
-        k = len(lits) // 2
-        while k > 2 and not self.fits([(l, 1) for l in lits[:k]], k):
-            k //= 2
         if not self.fits([(l, 1) for l in lits[:2]], 2):
             raise Unfit("an AND of two operands does not fit")
-        return max(k, 2)
+        lo, hi = 2, max(2, len(lits) - 1)  # the widest that fits, by bisection (fit is monotone in k)
+        while lo < hi:
+            k = (lo + hi + 1) // 2
+            if self.fits([(l, 1) for l in lits[:k]], k):
+                lo = k
+            else:
+                hi = k - 1
+        return lo
 
     def xor(self, lits: Sequence[int], name: str | None = None) -> int:
         """Parity: ``[sum x - 2 * sum_{i even} [sum x >= i] >= 1]`` (depth 2), or the ladder

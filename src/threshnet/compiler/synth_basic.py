@@ -90,6 +90,10 @@ def synth_atleast(b: Builder, node: WNode, args: list[list[int]]) -> list[int]:
     r = b.attempt(lambda: b.th([(l, 1) for l in bits], k, label(b)))
     if r is not None:
         return [r]
+    if k == 1:  # OR / AND of all the bits: a tree of the widest gates that fit
+        return [b.or_(bits, label(b))]
+    if k == len(bits):
+        return [b.and_(bits, label(b))]
     from .arith_compare import compare_bits  # a count too wide for one gate: count, then compare
     count = popcount_bits(b, bits, max(1, len(bits).bit_length()))
     kk = [TRUE if (k >> i) & 1 else FALSE for i in range(max(1, k.bit_length()))]

@@ -211,7 +211,9 @@ def _node_text(ws: WordSpec, n: WNode, texts: list[_Text]) -> _Text:
             else:
                 pieces.append(f" {sign} ")
             mag = abs(wt)
-            pieces.extend(_wrap(x, UNARY) if mag == 1 else [f"{mag}*", *_wrap(x, UNARY)])
+            # A bare number term keeps its weight (``1*0``): alone it would read as part of the threshold.
+            number = len(x.pieces) == 1 and isinstance(x.pieces[0], str) and x.pieces[0][:1].isdigit()
+            pieces.extend(_wrap(x, UNARY) if mag == 1 and not number else [f"{mag}*", *_wrap(x, UNARY)])
         if t < 0:
             pieces.append(f" + {-t} >= 0)")
         else:
