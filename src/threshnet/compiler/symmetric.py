@@ -104,7 +104,12 @@ def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bo
         if cost > budget:
             continue
         budget -= cost
-        support = [inputs[p] for p in range(len(inputs)) if (s >> p) & 1]
+        support = []  # the set bits of s, lowest first (not a scan of every input: that is quadratic)
+        rest = s
+        while rest:
+            low = rest & -rest
+            support.append(inputs[low.bit_length() - 1])
+            rest ^= low
         rows = np.arange(1 << k, dtype=np.int64)
         val: dict[int, np.ndarray] = {}
         for j, x in enumerate(support):
