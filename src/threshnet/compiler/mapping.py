@@ -50,7 +50,8 @@ import networkx as nx
 import numpy as np
 
 from .keys import (
-    INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT,
+    INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, RECOVERED, THRESHOLD,
+    WEIGHT,
 )
 from .lp_threshold import identify
 from .symmetric import Symmetric, find_symmetric
@@ -70,10 +71,14 @@ class MappingStats:
     xors: int = 0          # parities found on cuts
     majorities: int = 0    # one threshold gate for a symmetric cone of more than CUT_SIZE inputs
     counters: int = 0      # counter layers (symmetric cones with several changes of value)
+    adders: int = 0        # ripple adders rebuilt as carry-lookahead adders (:mod:`.recover`)
+    adder_bits: int = 0    # their full and half adders
 
     def __str__(self) -> str:
         parts = [f"{v} {k}" for k, v in (("th<=4", self.small), ("th5+", self.large), ("xor", self.xors),
                                            ("maj", self.majorities), ("counter", self.counters)) if v]
+        if self.adders:
+            parts.append(f"{self.adders} adder{'s' * (self.adders > 1)} ({self.adder_bits} bits)")
         return ", ".join(parts) or "-"
 
 #: Leaves per cut (truth tables of at most 2**CUT_SIZE bits).
@@ -769,7 +774,8 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
     m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
     _drop_dead(m)
     m = _renumbered(m) if renumber[0] else m
-    m.graph[STATS] = MappingStats(**used)
+    rec = g.graph.get(RECOVERED)
+    m.graph[STATS] = MappingStats(**used, adders=rec.adders if rec else 0, adder_bits=rec.adder_bits if rec else 0)
     return m
 
 
