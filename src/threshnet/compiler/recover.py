@@ -161,7 +161,7 @@ def _cuts(g: nx.DiGraph, order: list[int]) -> dict[int, list[tuple[tuple[int, ..
             for k in range(2, len(lits)):
                 for sub in itertools.combinations(lits, k):
                     u = groups.get((op, frozenset(sub)))
-                    if u is not None and u != v:
+                    if u is not None and u in cuts:  # processed already (not v itself)
                         readings.append([(u, False)] + [x for x in lits if x not in sub])
         found: dict[tuple[int, ...], int] = {}
         for fis in readings:
