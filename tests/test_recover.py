@@ -62,7 +62,7 @@ def _layers(spec, activation: str = "step", **kw) -> int:
 def test_ripple_adder4_example_exhaustive():
     spec = read(ROOT / "examples" / "ripple_adder4.bool")
     g = recover_adders(lower(spec))
-    assert g.graph[RECOVERED] == Recovered(adders=1, adder_bits=4)
+    assert g.graph[RECOVERED] == Recovered(adders=1, adder_bits=4, sums=0)
     for activation in ("step", "relu"):
         net = threshnet.compile(spec, activation)
         assert_equivalent(net, spec, method="exhaustive")
@@ -139,3 +139,69 @@ def test_nothing_to_recover_returns_the_graph():
     spec = threshnet.parse("input a, b, c\noutput x, y\nx = a ^ b ^ c\ny = a & b | a & c | b & c\n")
     g = lower(spec)
     assert recover_adders(g) is g
+
+
+def array_multiplier_text(n: int) -> str:
+    """An ``n`` x ``n`` array multiplier: each row adds a partial-product row to the running sum with a
+    ripple of half and full adders (rows linked by sums and carries: a carry-save array)."""
+    ins = [f"a{i}" for i in range(n)] + [f"b{i}" for i in range(n)]
+    outs = [f"p{i}" for i in range(2 * n)]
+    lines = [f"input {', '.join(ins)}", f"output {', '.join(outs)}"]
+    for i in range(n):
+        for j in range(n):
+            lines.append(f"pp{i}_{j} = a{j} & b{i}")
+    acc = [f"pp0_{j}" for j in range(n)] + ["0"]  # running sum, LSB first; its LSB is a product bit
+    lines.append("p0 = pp0_0")
+    k = 0
+    for i in range(1, n):
+        hi = acc[1:]  # n bits
+        row, c = [], None
+        for j in range(n):
+            x, y = hi[j], f"pp{i}_{j}"
+            s, cn = f"t{k}", f"u{k}"
+            k += 1
+            if x == "0":
+                ops = [y] + ([c] if c else [])
+            else:
+                ops = [x, y] + ([c] if c else [])
+            if len(ops) == 1:
+                lines.append(f"{s} = {ops[0]}")
+                c = None
+            elif len(ops) == 2:
+                lines.append(f"{s} = {ops[0]} ^ {ops[1]}; {cn} = {ops[0]} & {ops[1]}")
+                c = cn
+            else:
+                a, b, cc = ops
+                lines.append(f"{s} = {a} ^ {b} ^ {cc}; {cn} = {a} & {b} | ({a} ^ {b}) & {cc}")
+                c = cn
+            row.append(s)
+        acc = row + [c or "0"]
+        lines.append(f"p{i} = {acc[0]}")
+    for j in range(1, n + 1):
+        lines.append(f"p{n - 1 + j} = {acc[j] if acc[j] != '0' else 'a0 & ~a0'}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_array_multiplier_is_one_sum(n):
+    spec = threshnet.parse(array_multiplier_text(n))
+    rows = all_rows(len(spec.inputs))
+    out = eval_bool_graph(lower(spec), rows)[0]
+    g = recover_adders(lower(spec))
+    assert g.graph[RECOVERED].sums == 1
+    verify(g, "mapped", n_inputs=len(spec.inputs), n_outputs=len(spec.outputs))
+    assert (eval_bool_graph(g, rows)[0] == out).all()
+    net = threshnet.compile(spec, "step")
+    assert_equivalent(net, spec, method="exhaustive")
+
+
+def test_c6288_is_one_sum_array(monkeypatch):
+    spec = read(ROOT / "benchmarks" / "circuits" / "iscas85" / "bench" / "c6288.bench")
+    bg = lower(spec)
+    g = recover_adders(bg)
+    assert g.graph[RECOVERED] == Recovered(adders=0, adder_bits=240, sums=1)
+    rows = np.random.default_rng(2).integers(0, 2, (2000, len(spec.inputs))).astype(np.uint8)
+    assert (eval_bool_graph(g, rows)[0] == eval_bool_graph(bg, rows)[0]).all()
+    net = threshnet.compile(spec, "step", layout="sparse")
+    assert net.stats().layers <= 6  # 30 without recovery
+    assert_equivalent(net, spec, method="random", samples=2000)

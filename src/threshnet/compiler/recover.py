@@ -57,6 +57,7 @@ import networkx as nx
 
 from .synth import FALSE, Builder, Unfit, budget_for  # before arith_add: synth registers the constructions
 from .arith_add import add_bits  # noqa: I001
+from .arith_count import add_columns
 from .keys import (
     INPUTS, NAME, NEG, OP, OP_AND, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, RECOVERED, THRESHOLD, WEIGHT,
 )
@@ -79,8 +80,9 @@ _XOR3, _XOR2 = 0x96, 0x6
 class Recovered:
     """What the pass rebuilt: adder chains and their bits."""
 
-    adders: int = 0
-    adder_bits: int = 0
+    adders: int = 0      # ripple chains rebuilt as two-operand adders
+    adder_bits: int = 0  # full and half adders replaced (chains and arrays)
+    sums: int = 0        # carry-save arrays rebuilt as multi-operand sums (column compression)
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,125 @@ def _chains(bits: list[_Bit]) -> list[_Chain]:
     return chains
 
 
+@dataclass(frozen=True)
+class _Cluster:
+    """Adders linked by sums as well as carries (a carry-save array): per bit its column and flip,
+    the operand literals (leaf, negated, column), and the terminals (node, column, polarity)."""
+
+    bits: tuple[_Bit, ...]
+    operands: tuple[tuple[int, int, int], ...]
+    terminals: tuple[tuple[int, int, int], ...]
+
+
+def _clusters(bits: list[_Bit]) -> list[_Cluster]:
+    """Components of adders linked through their sums (and carries) whose unread outputs form one word.
+
+    A link: bit ``B`` has bit ``A``'s sum (or carry) node as a leaf, ``A``'s output read by no other bit
+    before (each output is consumed at most once inside a cluster, so the per-bit identities
+    ``sum x = s + 2c`` add up with every internal signal cancelling).  Columns: ``B``'s operands sit in
+    ``A``'s column (a sum) or the next one (a carry); flips as for chains.  What is left is
+    ``sum_operands 2^col x = sum_terminals 2^col t``, and when the terminals' columns are distinct the
+    terminals are the binary digits of the operands' weighted sum.
+
+    A half adder's sum pairs with every AND of its literals (:func:`_adders`); here each sum keeps one
+    carry, the first that another adder reads (else the first); a half adder over two of a full adder's
+    leaves is taken for that full adder's inner half (``a ^ b``, ``a & b``) and left out."""
+    pairs = {pr for b in bits if len(b.leaves) == 3 for pr in itertools.combinations(b.leaves, 2)}
+    bits = [b for b in bits if len(b.leaves) == 3 or b.leaves not in pairs]
+    leaves_read = {l for b in bits for l in b.leaves}
+    by_sum: dict[int, _Bit] = {}
+    for b in bits:
+        k = by_sum.get(b.s)
+        if k is None or (k.c not in leaves_read and b.c in leaves_read):
+            by_sum[b.s] = b
+    bits = sorted(by_sum.values(), key=lambda b: (b.c, b.s))
+    prod: dict[int, tuple[int, str]] = {}
+    for i, b in enumerate(bits):
+        prod[b.s] = (i, "s")
+        prod[b.c] = (i, "c")
+    links: list[list[tuple[int, int, str, int]]] = [[] for _ in bits]  # (other bit, leaf index, kind, direction)
+    linked_in: list[set[int]] = [set() for _ in bits]
+    consumed: set[int] = set()
+    has_sum_link = [False] * len(bits)
+    for i, b in enumerate(bits):
+        for j, l in enumerate(b.leaves):
+            if l in prod and prod[l][0] != i and l not in consumed:
+                a, kind = prod[l]
+                consumed.add(l)
+                links[i].append((a, j, kind, -1))
+                links[a].append((i, j, kind, +1))
+                linked_in[i].add(j)
+                if kind == "s":
+                    has_sum_link[i] = has_sum_link[a] = True
+    out: list[_Cluster] = []
+    seen = [False] * len(bits)
+    for root in range(len(bits)):
+        if seen[root] or not links[root]:
+            continue
+        comp, stack = [], [root]
+        seen[root] = True
+        while stack:
+            i = stack.pop()
+            comp.append(i)
+            for a, _, _, _ in links[i]:
+                if not seen[a]:
+                    seen[a] = True
+                    stack.append(a)
+        if not any(has_sum_link[i] for i in comp):
+            continue
+        comp.sort()
+        for f0 in (0, 1):
+            r = _place(bits, links, comp, f0)
+            if r is not None:
+                break
+        else:
+            continue
+        col, flip = r
+        operands, terminals = [], []
+        for i in comp:
+            b = bits[i]
+            for j, (l, p) in enumerate(zip(b.leaves, b.pol)):
+                if j not in linked_in[i]:
+                    operands.append((l, p ^ flip[i], col[i]))
+            if b.s not in consumed:
+                terminals.append((b.s, col[i], b.r ^ flip[i]))
+            if b.c not in consumed:
+                terminals.append((b.c, col[i] + 1, b.o ^ flip[i]))
+        if len({c for _, c, _ in terminals}) != len(terminals):
+            continue
+        out.append(_Cluster(tuple(bits[i] for i in comp), tuple(operands), tuple(sorted(terminals, key=lambda t: t[1]))))
+    return out
+
+
+def _place(bits: list[_Bit], links, comp: list[int], f0: int) -> tuple[dict[int, int], dict[int, int]] | None:
+    """Columns and flips of a component from its first bit (column 0, flip ``f0``); None on a conflict."""
+    col, flip = {comp[0]: 0}, {comp[0]: f0}
+    if f0 and len(bits[comp[0]].leaves) == 2:
+        return None
+    stack = [comp[0]]
+    while stack:
+        i = stack.pop()
+        for a, j, kind, d in links[i]:
+            # the link's consumer reads leaf j; producer output true value = node ^ (r or o) ^ f_producer
+            cons, prod_ = (i, a) if d < 0 else (a, i)
+            bp, bc = bits[prod_], bits[cons]
+            shift = 0 if kind == "s" else 1
+            pol = bp.r if kind == "s" else bp.o
+            # consumer's operand l ^ pol_j ^ f_cons equals the producer's l ^ pol ^ f_prod
+            want_col = col[i] - shift if d < 0 else col[i] + shift
+            want_f = flip[i] ^ bc.pol[j] ^ pol
+            other = a
+            if other in col:
+                if col[other] != want_col or flip[other] != want_f:
+                    return None
+                continue
+            if want_f and len(bits[other].leaves) == 2:
+                return None
+            col[other], flip[other] = want_col, want_f
+            stack.append(other)
+    return col, flip
+
+
 def _budget(dtype: str) -> int:
     if dtype in FLOAT_BITS:
         return budget_for(dtype)
@@ -381,16 +502,31 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
     """
     order = _topo(g)
     cuts = _cuts(g, order)
-    chains = [c for c in _chains(_adders(g, order, cuts)) if len(c.bits) >= min_bits]
+    bits = _adders(g, order, cuts)
     del cuts
-    if not chains:
+    clusters = [c for c in _clusters(bits) if len(c.bits) >= min_bits]
+    chains = [c for c in _chains(bits) if len(c.bits) >= min_bits]
+    if not chains and not clusters:
         return g
     h = g.copy()
     sp = _Splicer(h)
     budget = _budget(dtype)
     done: list[tuple[_Chain, dict[int, int], list[tuple[int, int]], list[tuple[int, int]]]] = []
-    n_bits = 0
+    n_bits = n_sums = 0
     replaced: set[int] = set()
+    for cl in clusters:
+        r = _build_cluster(cl, budget, objective, activation)
+        if r is None:
+            continue
+        b, leaf_of, want = r
+        targets = {v for v, _ in want}
+        if _depends_on(h, sorted(leaf_of.values()), targets):
+            continue
+        replaced.update(targets)
+        replaced.update(x for bit in cl.bits for x in (bit.s, bit.c))
+        sp.splice(b, leaf_of, want)
+        n_sums += 1
+        n_bits += len(cl.bits)
     for ch in chains:
         if any(bit.s in replaced or bit.c in replaced for bit in ch.bits):
             continue
@@ -405,7 +541,7 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
         sp.splice(b, leaf_of, want)
         done.append((ch, leaf_of, want, operands))
         n_bits += len(ch.bits)
-    if not done:
+    if not done and not n_sums:
         return g
     # old carries still read elsewhere: the construction's carry of the prefix
     live = _live(h)
@@ -424,8 +560,33 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
     out = _renumbered(h)
     if not nx.is_directed_acyclic_graph(out):  # exact-or-refuse: never hand on a broken graph
         return g
-    out.graph[RECOVERED] = Recovered(len(done), n_bits)
+    out.graph[RECOVERED] = Recovered(len(done), n_bits, n_sums)
     return out
+
+
+def _build_cluster(cl: _Cluster, budget: int, objective: str, activation: str):
+    """The cluster's weighted operand sum by column compression: (builder, builder node -> graph leaf,
+    (terminal node, literal) pairs), or None when it does not fit."""
+    b = Builder(budget, objective, activation=activation)
+    lit_of: dict[int, int] = {}
+    leaf_of: dict[int, int] = {}
+    lo = min(min(c for _, c, _ in cl.operands), min(c for _, c, _ in cl.terminals))
+    cols: dict[int, list[int]] = {}
+    for l, neg, c in cl.operands:
+        if l not in lit_of:
+            x = b.input(f"n{l}")
+            lit_of[l] = x
+            leaf_of[x >> 1] = l
+        cols.setdefault(c - lo, []).append(lit_of[l] ^ neg)
+    width = max(c for _, c, _ in cl.terminals) - lo + 1
+    try:
+        out = add_columns(b, cols, width, name="sum")
+    except Unfit:
+        return None
+    want = [(v, out[c - lo] ^ pol) for v, c, pol in cl.terminals]
+    if any(lit >> 1 == 0 for _, lit in want):
+        return None
+    return b, leaf_of, want
 
 
 def _build(ch: _Chain, budget: int, objective: str, activation: str, carries: list[int] | None):
