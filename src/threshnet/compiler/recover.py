@@ -256,8 +256,9 @@ class _Chain:
 
 
 def _chains(bits: list[_Bit]) -> list[_Chain]:
-    """Maximal ripple chains: bit ``j + 1`` has bit ``j``'s carry node as a leaf.  Where several bits
-    read a carry, the one whose own carry is read on is taken (then the first)."""
+    """Maximal ripple chains: bit ``j + 1`` has bit ``j``'s carry node as a leaf, and no other adder
+    does (bits over the same sum are one adder with several candidate carries: the one whose own carry
+    is read on is taken, then the first)."""
     by_carry = {b.c: b for b in bits}
     readers: dict[int, list[_Bit]] = {}
     for b in bits:
@@ -268,6 +269,8 @@ def _chains(bits: list[_Bit]) -> list[_Chain]:
     has_pred: set[int] = set()
     for c in sorted(readers):
         rs = sorted(readers[c], key=lambda b: (b.c not in readers, b.c))
+        if len({b.s for b in rs}) != 1:  # read by two adders: a tree, not a ripple (see _clusters)
+            continue
         nb = rs[0]
         if nb.c in has_pred:
             continue
@@ -501,6 +504,9 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
     ``graph[RECOVERED]`` a :class:`Recovered`.
     """
     order = _topo(g)
+    level: dict[int, int] = {}
+    for v in order:
+        level[v] = 1 + max((level[u] for u in g._pred[v]), default=-1)
     cuts = _cuts(g, order)
     bits = _adders(g, order, cuts)
     del cuts
@@ -520,7 +526,7 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
             continue
         b, leaf_of, want = r
         targets = {v for v, _ in want}
-        if _depends_on(h, sorted(leaf_of.values()), targets):
+        if not _shallower(b, leaf_of, want, level) or _depends_on(h, sorted(leaf_of.values()), targets):
             continue
         replaced.update(targets)
         replaced.update(x for bit in cl.bits for x in (bit.s, bit.c))
@@ -535,7 +541,7 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
             continue
         b, leaf_of, want, operands = r
         targets = {v for v, _ in want}
-        if _depends_on(h, sorted(leaf_of.values()), targets):
+        if not _shallower(b, leaf_of, want, level) or _depends_on(h, sorted(leaf_of.values()), targets):
             continue
         replaced.update(targets)
         sp.splice(b, leaf_of, want)
@@ -562,6 +568,20 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
         return g
     out.graph[RECOVERED] = Recovered(len(done), n_bits, n_sums)
     return out
+
+
+#: Gate levels of the boolean graph one threshold layer of a construction is taken to stand for.
+LEVELS_PER_LAYER = 2
+
+
+def _shallower(b: Builder, leaf_of: dict[int, int], want: list[tuple[int, int]], level: dict[int, int]) -> bool:
+    """Does the construction make its outputs earlier?  Its outputs all wait for the latest operand,
+    where a ripple's low bits need not: rebuilt, the outputs come ``LEVELS_PER_LAYER`` levels per layer
+    after the latest operand, which must be before the latest output of the chain as it is.  (A row of
+    an array multiplier, whose operands arrive as its carries do, stays a ripple.)"""
+    latest = max(level[v] for v in leaf_of.values())
+    layers = max(b.depth(lit) for _, lit in want)
+    return latest + LEVELS_PER_LAYER * layers < max(level[v] for v, _ in want)
 
 
 def _build_cluster(cl: _Cluster, budget: int, objective: str, activation: str):
