@@ -1,4 +1,5 @@
-"""Stage 2a, arithmetic recovery: ripple-carry adders in a boolean graph become carry-lookahead adders.
+"""Stage 2a, arithmetic recovery: ripple-carry adders and carry-save arrays in a boolean graph become
+constant-depth threshold adders.
 
 A gate-level netlist loses its words: a 128-bit ripple adder is a chain of
 128 full adders, and a cut-based mapper covers it bit by bit, so its depth
@@ -39,12 +40,30 @@ threshold gates over weighted operand bits).
    operand, which would close a cycle).  Old carries that something else
    still reads are rebuilt too (the carry of the prefix, a gate of the same
    construction), and logic nothing reads any more is dropped.
+5. **Arrays.**  Adders linked by sums as well as carries (:func:`_clusters`)
+   get columns (a sum stays in its adder's column, a carry moves one up);
+   adding the per-adder identities ``x0 + x1 + x2 = s + 2c`` times
+   ``2^column``, every output that exactly one other adder of the array
+   reads cancels, leaving ``sum_operands 2^col x = sum_terminals 2^col t``.
+   With the terminals (outputs no adder of the array reads) in distinct
+   columns, the right side is a binary number, so the terminals are the
+   digits of the left side: :func:`.arith_count.add_columns` of the operand
+   columns.
+6. **Only when shallower.**  A rebuilt adder's outputs all wait for its
+   latest operand; a ripple whose operands arrive as its carries do (a row
+   of an array multiplier) is already as early.  A chain or array is
+   rebuilt only when its latest operand's level (gate levels of the input
+   graph) plus :data:`LEVELS_PER_LAYER` per layer of the construction is
+   below the level of its latest output.  This is a choice of cost, not of
+   correctness.
 
 Soundness: the tables are computed exactly from the cuts, the identity of
 step 3 holds for every input, and every gate of the construction is exact
 in the dtype (the builder's fit rule), so each replaced node computes the
-same function of the graph's inputs as before.  Tests check the rebuilt
-graphs against the spec's evaluator.
+same function of the graph's inputs as before (for arrays, the column
+identity of step 5 holds for every input, and its right side is below
+``2^width``, so the digits are exact).  Tests check the rebuilt graphs
+against the spec's evaluator.
 """
 
 from __future__ import annotations
