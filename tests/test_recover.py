@@ -205,3 +205,40 @@ def test_c6288_is_one_sum_array(monkeypatch):
     net = threshnet.compile(spec, "step", layout="sparse")
     assert net.stats().layers <= 6  # 30 without recovery
     assert_equivalent(net, spec, method="random", samples=2000)
+
+
+def random_ripple_text(n: int, rng: np.random.Generator) -> str:
+    """A ripple adder of ``n`` full adders in mixed styles: majority written three ways, operands
+    complemented (the adder then adds ``~a``), carries handed on negated, sums written as XNOR."""
+    ins = [f"a{i}" for i in range(n)] + [f"b{i}" for i in range(n)] + ["ci"]
+    outs = [f"s{i}" for i in range(n)] + ["co"]
+    lines = [f"input {', '.join(ins)}", f"output {', '.join(outs)}"]
+    c = "ci"
+    for i in range(n):
+        a = f"~a{i}" if rng.integers(2) else f"a{i}"
+        b = f"b{i}"
+        style = int(rng.integers(3))
+        maj = [f"{a} & {b} | {a} & {c} | {b} & {c}", f"{a} & {b} | ({a} ^ {b}) & {c}",
+               f"{a} & {b} | ({a} | {b}) & {c}"][style]
+        lines.append(f"s{i} = ~({a} ^ {b} ^ ~{c})" if rng.integers(2) else f"s{i} = {a} ^ {b} ^ {c}")
+        if rng.integers(2):  # the next bit reads the complement, written as its own signal
+            lines.append(f"m{i} = ~({maj})")
+            c = f"~m{i}"
+        else:
+            lines.append(f"m{i} = {maj}")
+            c = f"m{i}"
+    lines.append(f"co = {c}")
+    return "\n".join(lines).replace("~~", "") + "\n"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_ripple_styles(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 7))
+    spec = threshnet.parse(random_ripple_text(n, rng))
+    bg = lower(spec)
+    g = recover_adders(bg)
+    assert g is not bg and g.graph[RECOVERED].adder_bits == n
+    verify(g, "mapped", n_inputs=len(spec.inputs), n_outputs=len(spec.outputs))
+    rows = all_rows(len(spec.inputs))
+    assert (eval_bool_graph(g, rows)[0] == eval_bool_graph(bg, rows)[0]).all()
