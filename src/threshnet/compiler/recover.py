@@ -516,9 +516,10 @@ class _Splicer:
 
 def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "depth",
                    activation: str = "step", min_bits: int = MIN_BITS) -> nx.DiGraph:
-    """``g`` (a boolean graph) with its ripple adders rebuilt as carry-lookahead threshold gates.
+    """``g`` (a boolean graph) with its ripple adders rebuilt as carry-lookahead threshold gates and its
+    carry-save arrays as multi-operand sums, where that makes their outputs earlier.
 
-    Returns ``g`` itself when no chain of ``min_bits`` bits is found or fits; otherwise a new
+    Returns ``g`` itself when no chain or array of ``min_bits`` adders is found, fits and helps; otherwise a new
     ``mapped``-dialect graph (numbered in topological order, inputs first) with
     ``graph[RECOVERED]`` a :class:`Recovered`.
     """
@@ -582,9 +583,9 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
             continue
         sp.splice(b, leaf_of, want)
     _drop_dead(h)
-    out = _renumbered(h)
-    if not nx.is_directed_acyclic_graph(out):  # exact-or-refuse: never hand on a broken graph
+    if not nx.is_directed_acyclic_graph(h):  # exact-or-refuse: never hand on a broken graph
         return g
+    out = _renumbered(h)
     out.graph[RECOVERED] = Recovered(len(done), n_bits, n_sums)
     return out
 
