@@ -23,6 +23,7 @@ from threshnet.compiler.bitsim import BitSim, pack_rows
 from threshnet.compiler.layering import layer
 from threshnet.compiler.lower import lower
 from threshnet.compiler.mapping import STATS, map_threshold
+from threshnet.compiler.recover import recover_adders
 from threshnet.compiler.sparse_backend import plan_sparse
 from threshnet.compiler.threshold import threshold
 from threshnet.compiler.spec import Assign, BinOp, Name, Not, Spec
@@ -110,7 +111,7 @@ def bench_circuit(name: str, abc: dict[str, tuple[int, int]], preopt: bool = Tru
     and_count, levels = abc.get(name, (None, None))
     bg = lower(spec)
     t = time.perf_counter()
-    mg = map_threshold(bg)
+    mg = map_threshold(recover_adders(bg, activation="step"))
     map_s = time.perf_counter() - t
     return dict(map_s=map_s, structures=str(mg.graph.get(STATS, "-")), pre=pre, name=name, pi=len(spec.inputs), po=len(spec.outputs), abc_and=and_count, abc_lev=levels,
                 neurons=sum(s.neurons), relu_neurons=sum(sr.neurons), layers=s.layers,
@@ -208,8 +209,9 @@ def print_mapping(results: list[dict], resyn2: dict[str, tuple[int, int]]) -> No
           "most 0.5 in both over " + ", ".join(MAPPING_SET) + ". 'before': the mapper with cuts of 4 leaves. "
           "pre-opt: 'abc resyn2' where the circuit optimized by ABC first (threshnet.preopt) mapped smaller. "
           "structures: th<=4 / th5+ = threshold gates found on cuts of up to 4 / 5-6 leaves, xor = parities, "
-          "maj = one gate for a symmetric cone of more than 6 inputs, counter = counter layers. map s: the "
-          "mapping stage alone.")
+          "maj = one gate for a symmetric cone of more than 6 inputs, counter = counter layers, adders = "
+          "ripple adders recognized (full/half adder chains) and rebuilt as carry-lookahead adders. map s: "
+          "adder recovery and the mapping stage alone.")
 
 
 def stage_times(spec: Spec) -> tuple[list[float], int, int]:

@@ -31,6 +31,7 @@ from .lower import lower
 from .mapping import map_threshold
 from .options import ACTIVATIONS, FLOAT_BITS, LAYOUTS, OBJECTIVES, choice, dtype_name
 from .parse import parse
+from .recover import recover_adders
 from .progress import stages
 from .sparse_backend import SparsePlan, plan_sparse
 from .spec import Spec
@@ -104,7 +105,9 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
     """Run every stage and keep every intermediate form.
 
     ``optimize=False`` skips the threshold mapping (one gate per AND/OR).
-    ``verify`` checks each stage's IR (see the module docstring).  ``dtype``,
+    ``verify`` checks each stage's IR (see the module docstring).  Before the
+    mapping, ripple adders of bit-level specs are rebuilt as carry-lookahead
+    adders exact in ``dtype`` (:mod:`.recover`).  ``dtype``,
     ``objective`` and ``max_weight`` steer the synthesis of word programs
     (``threshnet.compiler.synth``); ``objective`` also steers the threshold
     mapping of bit-level specs (``mapping.map_threshold``).
@@ -127,7 +130,12 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
         else:
             bg = check(lower(spec), "boolean", **ports)
         start("mapping")
-        mg = check(map_threshold(bg, objective=objective), "mapped", **ports) if optimize and not words else bg
+        rg = bg  # the graph the mapper covers: ripple adders rebuilt as carry-lookahead (recover)
+        if optimize and not words:
+            rg = recover_adders(bg, dtype=dtype, objective=objective, activation=activation)
+            if rg is not bg:
+                check(rg, "mapped", **ports)
+        mg = check(map_threshold(rg, objective=objective), "mapped", **ports) if optimize and not words else bg
         start("threshold")
         tg = check(threshold(mg), "threshold", **ports)
         if layout == "auto":
@@ -143,10 +151,10 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
         else:
             plans = check(tuple(plan_mlp(tg, activation, output_step)), "dense", **ports)
             if mg is not bg:  # pass-throughs can undo the mapping's savings: keep the smaller net
-                tg0 = check(layer(check(threshold(bg), "threshold", **ports), layout=layout), "layered", **ports)
+                tg0 = check(layer(check(threshold(rg), "threshold", **ports), layout=layout), "layered", **ports)
                 plans0 = check(tuple(plan_mlp(tg0, activation, output_step)), "dense", **ports)
                 if _size(plans0) < _size(plans):
-                    mg, tg, plans = bg, tg0, plans0
+                    mg, tg, plans = rg, tg0, plans0
     return Compilation(spec, bg, mg, tg, plans, layout, activation, output_step)
 
 

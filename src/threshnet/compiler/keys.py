@@ -31,3 +31,5 @@ XORS = "xors"
 BOOL_MAP = "bool_map"
 LAYER = "layer"
 DEPTH = "depth"
+#: graph[RECOVERED] of a graph whose adders :mod:`.recover` rebuilt: a ``recover.Recovered``.
+RECOVERED = "recovered"

@@ -50,7 +50,8 @@ import networkx as nx
 import numpy as np
 
 from .keys import (
-    INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, THRESHOLD, WEIGHT,
+    INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, RECOVERED, THRESHOLD,
+    WEIGHT,
 )
 from .lp_threshold import identify
 from .symmetric import Symmetric, find_symmetric
@@ -70,10 +71,16 @@ class MappingStats:
     xors: int = 0          # parities found on cuts
     majorities: int = 0    # one threshold gate for a symmetric cone of more than CUT_SIZE inputs
     counters: int = 0      # counter layers (symmetric cones with several changes of value)
+    adders: int = 0        # ripple adders rebuilt as carry-lookahead adders (:mod:`.recover`)
+    adder_bits: int = 0    # their full and half adders (those of carry-save arrays included)
+    sums: int = 0          # carry-save arrays rebuilt as multi-operand sums (:mod:`.recover`)
 
     def __str__(self) -> str:
         parts = [f"{v} {k}" for k, v in (("th<=4", self.small), ("th5+", self.large), ("xor", self.xors),
                                            ("maj", self.majorities), ("counter", self.counters)) if v]
+        if self.adders or self.sums:
+            kinds = [f"{n} {w}{'s' * (n > 1)}" for n, w in ((self.adders, "adder"), (self.sums, "sum array")) if n]
+            parts.append(f"{' + '.join(kinds)} ({self.adder_bits} full/half adders)")
         return ", ".join(parts) or "-"
 
 #: Leaves per cut (truth tables of at most 2**CUT_SIZE bits).
@@ -769,7 +776,9 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
     m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
     _drop_dead(m)
     m = _renumbered(m) if renumber[0] else m
-    m.graph[STATS] = MappingStats(**used)
+    rec = g.graph.get(RECOVERED)
+    m.graph[STATS] = MappingStats(**used, adders=rec.adders if rec else 0, adder_bits=rec.adder_bits if rec else 0,
+                                  sums=rec.sums if rec else 0)
     return m
 
 
