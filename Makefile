@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/words.py
 	$(BIN)/python benchmarks/examples_v2.py
+	$(BIN)/python benchmarks/recover.py
 
 # Rebuild docs/tutorial.ipynb from docs/make_tutorial.py and execute it in place (a real Jupyter kernel).
 .PHONY: tutorial

@@ -2,9 +2,10 @@
 
     PYTHONPATH=src python benchmarks/recover.py [files...]
 
-Compiles each circuit (step activation, sparse layout, float32) twice: once with
-``recover_adders`` replaced by the identity, once as ``threshnet.compile`` does,
-and prints layers, neurons and the structures the mapping reports.
+Compiles each circuit (step activation, sparse layout, float32) three times: with
+``recover_adders`` replaced by the identity, as ``threshnet.compile`` does (ripple
+chains), and with carry-save arrays too (``arrays=True``), and prints layers,
+neurons and the structures the mapping reports.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import torch
 
 import threshnet
+from threshnet.build import build
 from threshnet.compiler import compiling
 from threshnet.compiler.mapping import STATS
 from threshnet.frontends import read
@@ -29,18 +31,20 @@ DEFAULT = ["examples/ripple_adder4.bool", "benchmarks/circuits/epfl/adder.aig",
 def main(files: list[str]) -> None:
     torch.set_num_threads(1)
     real = compiling.recover_adders
-    print("| circuit | before layers | before neurons | after layers | after neurons | recognized | s |")
-    print("|---|--:|--:|--:|--:|---|--:|")
+    print("| circuit | before layers | before neurons | compile layers | compile neurons | arrays layers "
+          "| arrays neurons | recognized (arrays) | s |")
+    print("|---|--:|--:|--:|--:|--:|--:|---|--:|")
+    variants = [lambda g, **kw: g, real, lambda g, **kw: real(g, arrays=True, **kw)]
     for f in files:
         spec = read(ROOT / f if not Path(f).is_absolute() else f)
         row = [Path(f).name]
-        for on in (False, True):
-            compiling.recover_adders = real if on else (lambda g, **kw: g)
+        for variant in variants:
+            compiling.recover_adders = variant
             try:
                 t = time.perf_counter()
                 c = compiling.compile_stages(spec, "step", layout="sparse")
                 dt = time.perf_counter() - t
-                net = threshnet.compile(spec, "step", layout="sparse")
+                net = build(c)
             finally:
                 compiling.recover_adders = real
             s = net.stats()

@@ -515,9 +515,13 @@ class _Splicer:
 
 
 def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "depth",
-                   activation: str = "step", min_bits: int = MIN_BITS) -> nx.DiGraph:
-    """``g`` (a boolean graph) with its ripple adders rebuilt as carry-lookahead threshold gates and its
-    carry-save arrays as multi-operand sums, where that makes their outputs earlier.
+                   activation: str = "step", min_bits: int = MIN_BITS, arrays: bool = False) -> nx.DiGraph:
+    """``g`` (a boolean graph) with its ripple adders rebuilt as carry-lookahead threshold gates and, with
+    ``arrays``, its carry-save arrays as multi-operand sums, where that makes their outputs earlier.
+
+    ``arrays`` is off in ``compile``: a multiplier's array rebuilt by column compression (ISCAS c6288:
+    30 -> 6 layers) shares almost no internal signal with the netlist, and neither proof method of
+    ``threshnet.prove`` finishes on it in minutes, where the ripple-only network proves in a second.
 
     Returns ``g`` itself when no chain or array of ``min_bits`` adders is found, fits and helps; otherwise a new
     ``mapped``-dialect graph (numbered in topological order, inputs first) with
@@ -530,7 +534,7 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
     cuts = _cuts(g, order)
     bits = _adders(g, order, cuts)
     del cuts
-    clusters = [c for c in _clusters(bits) if len(c.bits) >= min_bits]
+    clusters = [c for c in _clusters(bits) if len(c.bits) >= min_bits] if arrays else []
     chains = [c for c in _chains(bits) if len(c.bits) >= min_bits]
     if not chains and not clusters:
         return g

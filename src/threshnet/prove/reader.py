@@ -38,7 +38,7 @@ from ..compiler.runtime import Step
 
 #: Largest k for weights that are multiples of 2**-k.
 MAX_FRACTION_BITS = 30
-#: A non-integer weight whose odd numerator has more than (mantissa bits - this) bits looks rounded.
+#: A weight with a denominator above 2 whose odd numerator has more than (mantissa bits - this) bits looks rounded.
 ROUNDING_SLACK_BITS = 4
 
 @dataclass
@@ -83,7 +83,9 @@ def _exact(t: torch.Tensor, what: str, dtype: torch.dtype) -> list[tuple[tuple[i
         if bool(bad_mask[ix]) or not math.isfinite(v):
             _refuse(what, ix, v, dtype, f"not a multiple of 2**-{MAX_FRACTION_BITS}")
         f = Fraction(v)
-        if f.denominator != 1:
+        # A half-integer is the step layers' own bias (``t - 1/2``): never a rounding artifact's shape
+        # at the magnitudes where its numerator would be long (there float32's grid is finer than 1/2).
+        if f.denominator > 2:
             m = abs(f.numerator)
             if m.bit_length() > prec - ROUNDING_SLACK_BITS:
                 _refuse(what, ix, v, dtype,
