@@ -35,7 +35,7 @@ from .recover import recover_adders
 from .progress import stages
 from .sparse_backend import SparsePlan, plan_sparse
 from .spec import Spec
-from .synth import synthesize
+from .synth import budget_for, synthesize
 from .words import is_bit_logic
 from .threshold import threshold
 from .torch_backend import LayerPlan, plan_mlp
@@ -135,7 +135,11 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
             rg = recover_adders(bg, dtype=dtype, objective=objective, activation=activation)
             if rg is not bg:
                 check(rg, "mapped", **ports)
-        mg = check(map_threshold(rg, objective=objective), "mapped", **ports) if optimize and not words else bg
+        # Wide threshold cones keep a quarter of the dtype's budget (the ReLU encoding of a gate and its
+        # readers add to its sums); precision analysis still certifies the network afterwards.
+        limit = budget_for(dtype if dtype in FLOAT_BITS else "float32") // 4
+        mg = check(map_threshold(rg, objective=objective, threshold_limit=limit), "mapped", **ports) \
+            if optimize and not words else bg
         start("threshold")
         tg = check(threshold(mg), "threshold", **ports)
         if layout == "auto":

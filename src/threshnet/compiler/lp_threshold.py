@@ -257,7 +257,22 @@ def _highs():
     return _HIGHS[0]
 
 
-def _solve_highs(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int):
+def solve_rows(bits: np.ndarray, true_row: np.ndarray, max_weight: int) -> tuple[tuple[int, ...], int] | None:
+    """Least-total integer weights ``0 <= w <= max_weight`` and ``t`` with ``bits . w >= t`` on the true
+    rows and ``<= t - 1`` on the others (rows given as a 0/1 matrix); None when none exist.  The caller
+    re-checks the answer."""
+    n = bits.shape[1]
+    a = np.hstack([bits, -np.ones((bits.shape[0], 1))])
+    inf = float("inf")
+    lo = np.where(true_row, 0.0, -inf)
+    hi = np.where(true_row, inf, -1.0)
+    x = _solve_highs(a, lo, hi, n, max_weight)
+    if x is None:
+        return None
+    return tuple(int(round(v)) for v in x[:n]), int(round(x[n]))
+
+
+def _solve_highs(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int, max_weight: int = MAX_WEIGHT):
     import highspy
 
     h = _highs()
@@ -267,7 +282,7 @@ def _solve_highs(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int):
     lp.num_row_ = a.shape[0]
     lp.col_cost_ = np.array([1.0] * n + [0.0])
     lp.col_lower_ = np.zeros(n + 1)
-    lp.col_upper_ = np.array([float(MAX_WEIGHT)] * n + [float(MAX_WEIGHT * n + 1)])
+    lp.col_upper_ = np.array([float(max_weight)] * n + [float(max_weight * n + 1)])
     lp.row_lower_ = lo
     lp.row_upper_ = hi
     lp.integrality_ = [highspy.HighsVarType.kInteger] * (n + 1)

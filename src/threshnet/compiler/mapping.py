@@ -54,7 +54,7 @@ from .keys import (
     WEIGHT,
 )
 from .lp_threshold import identify
-from .symmetric import Symmetric, find_symmetric
+from .symmetric import Symmetric, ThresholdCone, find_symmetric
 
 __all__ = ["OBJECTIVES", "OP_THRESHOLD", "STATS", "MappingStats", "map_threshold", "threshold_functions"]
 #: graph[STATS] of a mapped graph: its :class:`MappingStats`.
@@ -248,11 +248,13 @@ class _Net:
 
 
 def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CUT_SIZE,
-                  cuts_per_node: int = CUTS_PER_NODE) -> nx.DiGraph:
+                  cuts_per_node: int = CUTS_PER_NODE, threshold_limit: int | None = None) -> nx.DiGraph:
     """A cover of ``g`` by threshold gates and XORs, never deeper than ``g``.
 
     ``objective="depth"``: the least depth these cuts reach, then the fewest
     gates; ``"size"``: the fewest gates no deeper than the plain lowering.
+    ``threshold_limit``: also offer cones of up to ``MAX_SUPPORT`` inputs that are one threshold gate
+    whose partial sums stay within it (:mod:`.symmetric`), e.g. a comparator of two 8-bit words.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
@@ -262,7 +264,7 @@ def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CU
     if all(o in (_IN, _CONST) for o in net.op):
         return g
     cands, arr, depth0 = _candidates(net, cut_size, cuts_per_node)
-    _add_symmetric(net, cands, cut_size)
+    _add_symmetric(net, cands, cut_size, threshold_limit)
     choice = _select(net, cands, arr, depth0, objective)
     return _cover(g, net, cands, choice)
 
@@ -436,10 +438,15 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
     return cands, arr, depth0
 
 
-def _add_symmetric(net: _Net, cands: list[list[tuple]], K: int) -> None:
-    """Symmetric functions of more than ``K`` inputs: one threshold gate, or a counter layer."""
-    found = find_symmetric(net.op, net.fin, net.neg, net.w, net.t, min_support=K + 1, max_support=MAX_SUPPORT)
+def _add_symmetric(net: _Net, cands: list[list[tuple]], K: int, threshold_limit: int | None) -> None:
+    """Symmetric functions of more than ``K`` inputs: one threshold gate, or a counter layer; threshold
+    cones (one gate) when ``threshold_limit`` is given."""
+    found = find_symmetric(net.op, net.fin, net.neg, net.w, net.t, min_support=K + 1, max_support=MAX_SUPPORT,
+                           threshold_limit=threshold_limit)
     for i, sym in found.items():
+        if isinstance(sym, ThresholdCone):
+            cands[i].append((GATE, sym.support, (sym.weights, sym.t), 1, 1))
+            continue
         ch = sym.changes
         if len(ch) == 1:
             k = ch[0]

@@ -24,6 +24,18 @@ complement); with changes at ``k_1 < k_2 < ...`` it is a *counter layer*:
 rungs ``h_j = [c >= k_j]`` and ``[h_1 - h_2 + h_3 - ... >= 1]`` (LGSynth91's
 9symml, "3 to 6 ones", is two rungs and one output gate).
 
+Threshold cones.  With ``threshold_limit``, a node that is not symmetric is
+tried as one threshold gate of its whole support (an 8-bit comparison
+``a < b`` is ``[sum 2^i (b_i - a_i) >= 1]``, 16 inputs, where a cut of 6
+leaves sees only pieces): every input must be unate (its cofactors
+comparable; a decreasing input is complemented), and an integer program
+over the minimal true and maximal false rows (HiGHS, as in
+:mod:`.lp_threshold`) finds weights of least total.  The gate is kept only
+when it reproduces the node's table on every row (so the answer is exact,
+whatever the solver did) and its partial-sum bound ``|t - 1/2| + sum |w|``
+is at most ``threshold_limit``.  At most ``MAX_SOLVES`` programs per graph
+(cached by table) keep the pass bounded.
+
 Work is bounded: supports above ``max_support`` are never simulated, and the
 simulation stops after a budget of row-evaluations proportional to the
 graph, so the pass stays linear.
@@ -35,7 +47,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Symmetric", "find_symmetric"]
+__all__ = ["MAX_SOLVES", "Symmetric", "ThresholdCone", "find_symmetric"]
+
+#: Integer programs solved at most per graph when looking for threshold cones.
+MAX_SOLVES = 256
 
 _IN, _CONST, _AND, _OR, _XOR, _TH = range(6)
 
@@ -54,12 +69,22 @@ class Symmetric:
         return tuple(c for c in range(1, len(self.pattern)) if self.pattern[c] != self.pattern[c - 1])
 
 
+@dataclass(frozen=True)
+class ThresholdCone:
+    """Node value = ``[sum w_j x_j >= t]`` over its support (``weights`` aligned with ``support``)."""
+
+    support: tuple[int, ...]
+    weights: tuple[int, ...]
+    t: int
+
+
 def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bool, ...]],
                    weights: dict[int, tuple[int, ...]], thresholds: dict[int, int], *,
-                   min_support: int = 7, max_support: int = 16,
-                   budget: int | None = None) -> dict[int, Symmetric]:
+                   min_support: int = 7, max_support: int = 16, budget: int | None = None,
+                   threshold_limit: int | None = None) -> dict[int, Symmetric | ThresholdCone]:
     """Nodes (indices into the compact records, topologically numbered) that are symmetric functions of
-    their support, with ``min_support <= |support| <= max_support``."""
+    their support, with ``min_support <= |support| <= max_support``; with ``threshold_limit``, also the
+    nodes that are one threshold gate of their support within that partial-sum bound."""
     n = len(op)
     input_pos: dict[int, int] = {}
     sup: list = [0] * n  # bitset over input positions, or None when too wide
@@ -87,7 +112,8 @@ def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bo
     if budget is None:
         budget = (n << 12) + (1 << 26)  # row-evaluations: linear in the graph
     inputs = [i for i in range(n) if op[i] == _IN]
-    found: dict[int, Symmetric] = {}
+    found: dict[int, Symmetric | ThresholdCone] = {}
+    solved: dict[bytes, tuple[tuple[int, ...], int] | None] = {}
     for s in sorted(groups, key=lambda s: (s.bit_count(), s)):
         k = s.bit_count()
         members = groups[s]
@@ -141,7 +167,68 @@ def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bo
             if sym is not None:
                 negated, pattern = sym
                 found[v] = Symmetric(tuple(support), negated, pattern)
+            elif threshold_limit is not None:
+                key = np.packbits(val[v]).tobytes()
+                if key not in solved:
+                    if len(solved) >= MAX_SOLVES:
+                        continue
+                    solved[key] = _threshold(val[v], k, rows, threshold_limit)
+                real = solved[key]
+                if real is not None:
+                    found[v] = ThresholdCone(tuple(support), *real)
     return found
+
+
+def _threshold(table: np.ndarray, k: int, rows: np.ndarray, limit: int) -> tuple[tuple[int, ...], int] | None:
+    """``(weights, t)`` with ``table == [rows' bits . weights >= t]`` and ``|t - 1/2| + sum |w| <= limit``."""
+    from .lp_threshold import solve_rows
+
+    if table.all() or not table.any():
+        return None
+    flips = 0
+    used = []
+    for j in range(k):
+        t3 = table.reshape(-1, 2, 1 << j)
+        f0, f1 = t3[:, 0, :], t3[:, 1, :]
+        if np.array_equal(f0, f1):
+            continue
+        if not (f0 & ~f1).any():
+            used.append(j)
+        elif not (f1 & ~f0).any():
+            used.append(j)
+            flips |= 1 << j
+        else:
+            return None  # binate: not a threshold function
+    pos = table[rows ^ flips]  # monotone increasing in every used input
+    free = sum(1 << j for j in range(k) if j not in used)
+    sel = (rows & free) == 0
+    minimal = pos & sel
+    maximal = ~pos & sel
+    for j in used:
+        b = 1 << j
+        has = (rows & b) != 0
+        minimal &= ~has | ~pos[rows ^ b]
+        maximal &= has | pos[rows | b]
+    pick = np.flatnonzero(minimal | maximal)
+    bits = ((pick[:, None] >> np.array(used, dtype=np.int64)) & 1).astype(np.float64)
+    true_row = pos[pick]
+    real = solve_rows(bits, true_row, max_weight=limit)
+    if real is None:
+        return None
+    w_used, t = real
+    ws = [0] * k
+    for j, w in zip(used, w_used):
+        if (flips >> j) & 1:  # w (1 - x) = w - w x
+            ws[j] = -w
+            t -= w
+        else:
+            ws[j] = w
+    if abs(t - 0.5) + sum(abs(w) for w in ws) > limit:
+        return None
+    allbits = (rows[:, None] >> np.arange(k, dtype=np.int64)) & 1
+    if not np.array_equal(allbits @ np.array(ws, dtype=np.int64) >= t, table):
+        return None  # never trust a solver blindly
+    return tuple(ws), t
 
 
 def _symmetric(table: np.ndarray, k: int, counts: np.ndarray, rows: np.ndarray):
