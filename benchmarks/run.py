@@ -20,6 +20,7 @@ import torch
 
 import threshnet
 from threshnet.compiler.bitsim import BitSim, pack_rows
+from threshnet.compiler.compiling import cone_limit
 from threshnet.compiler.layering import layer
 from threshnet.compiler.lower import lower
 from threshnet.compiler.mapping import STATS, map_threshold
@@ -111,7 +112,7 @@ def bench_circuit(name: str, abc: dict[str, tuple[int, int]], preopt: bool = Tru
     and_count, levels = abc.get(name, (None, None))
     bg = lower(spec)
     t = time.perf_counter()
-    mg = map_threshold(recover_adders(bg, activation="step"))
+    mg = map_threshold(recover_adders(bg, activation="step"), threshold_limit=cone_limit("float32"))
     map_s = time.perf_counter() - t
     return dict(map_s=map_s, structures=str(mg.graph.get(STATS, "-")), pre=pre, name=name, pi=len(spec.inputs), po=len(spec.outputs), abc_and=and_count, abc_lev=levels,
                 neurons=sum(s.neurons), relu_neurons=sum(sr.neurons), layers=s.layers,
@@ -221,7 +222,7 @@ def stage_times(spec: Spec) -> tuple[list[float], int, int]:
     bg = lower(spec)
     out.append(time.perf_counter() - t)
     t = time.perf_counter()
-    mg = map_threshold(bg)
+    mg = map_threshold(bg, threshold_limit=cone_limit("float32"))
     out.append(time.perf_counter() - t)
     del bg
     t = time.perf_counter()

@@ -178,6 +178,20 @@ def test_gate_level_comparator_is_one_neuron():
     assert small.stats().layers > 1 and threshnet.check(small, spec).ok
 
 
+def test_wide_gates_that_do_not_fit_are_left_out_not_refused(monkeypatch):
+    """When the mapping's wide gates make the network inexact in the dtype, compile maps again without
+    them (build.compile_and_build) instead of refusing; compile_stages + build alone refuses."""
+    from threshnet.build import NotExact, build
+    from threshnet.compiler import compiling
+
+    monkeypatch.setattr(compiling, "cone_limit", lambda dtype, activation="step": 1 << 30)
+    spec = ripple_comparator(8)
+    with pytest.raises(NotExact, match="not exact in bfloat16"):
+        build(compiling.compile_stages(spec, "relu", dtype="bfloat16"), "bfloat16")
+    net = threshnet.compile(spec, "relu", dtype="bfloat16")
+    assert net.stats().layers > 1 and threshnet.check(net, spec).ok
+
+
 def test_threshold_cones_are_sound_on_random_unate_functions():
     """Random AND/OR trees over 7..9 literals (unate, mostly not threshold): whatever the cone search
     offers, the compiled network equals the spec on every input."""

@@ -19,6 +19,7 @@ integer range, so the converted network computes what the float64 one does.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -27,6 +28,7 @@ from .compiler.options import INT_DTYPES, dtype_name
 from .compiler.sparse_backend import build_sparse
 from .compiler.spec import Spec
 from .compiler.torch_backend import build_layers
+from .compiler.words import is_bit_logic
 from .inputs import as_spec
 from .network import ThreshNet
 from .precision import TORCH_DTYPES, analyze
@@ -58,10 +60,30 @@ def compile(spec: Spec | str | Path, activation: str = "relu", *, output_step: b
     _float_dtype(dtype)
     if activation == "step" and not output_step:
         raise ValueError("output_step=False needs activation='relu' (a step network ends in a step)")
-    c = compile_stages(as_spec(spec), activation, output_step=output_step, layout=layout, progress=progress,
-                       optimize=optimize, verify=verify, dtype=_float_dtype(dtype), objective=objective,
-                       max_weight=max_weight)
-    return build(c, dtype, strict=strict)
+    return compile_and_build(as_spec(spec), activation, output_step=output_step, layout=layout,
+                             progress=progress, optimize=optimize, verify=verify, dtype=dtype,
+                             objective=objective, max_weight=max_weight, strict=strict)[1]
+
+
+class NotExact(ValueError):
+    """The precision analysis does not certify the network in the requested dtype."""
+
+
+def compile_and_build(spec: Spec, activation: str = "relu", *, dtype: torch.dtype | str = torch.float32,
+                      strict: bool = False, **options: Any) -> tuple[Compilation, ThreshNet]:
+    """``compile_stages`` then :func:`build`, the one home of the retry rule: when the network is not
+    exact in ``dtype`` and the mapping used wide gates (recovered adders, threshold cones), compile again
+    without them (``wide=False``) before refusing."""
+    name = _float_dtype(dtype)
+    c = compile_stages(spec, activation, dtype=name, **options)
+    try:
+        return c, build(c, dtype, strict=strict)
+    except NotExact:
+        words = isinstance(spec, Spec) and spec.words is not None and not is_bit_logic(spec.words)
+        if not options.get("optimize", True) or words:  # no wide gates of the mapping to leave out
+            raise
+    c = compile_stages(spec, activation, dtype=name, wide=False, **options)
+    return c, build(c, dtype, strict=strict)
 
 
 def build(c: Compilation, dtype: torch.dtype | str = torch.float32, *, strict: bool = False) -> ThreshNet:
@@ -83,7 +105,7 @@ def build(c: Compilation, dtype: torch.dtype | str = torch.float32, *, strict: b
                     c.spec, c.layout, strict)
     report = analyze(net)
     if not report.exact[name]:
-        raise ValueError(f"the network is not exact in {name}: {report.reasons[name]}")
+        raise NotExact(f"the network is not exact in {name}: {report.reasons[name]}")
     return net.to(TORCH_DTYPES[name])
 
 

@@ -73,14 +73,14 @@ def _spec(args: argparse.Namespace) -> Spec:
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
-    from .build import build
-    from .compiler.compiling import compile_stages
+    from .build import compile_and_build
 
     try:
-        c = compile_stages(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
-                           layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),
-                           dtype=getattr(args, "dtype", "float32"), objective=getattr(args, "objective", "depth"),
-                           max_weight=getattr(args, "max_weight", None))
+        c, net = compile_and_build(spec, args.activation, output_step=not getattr(args, "no_output_step", False),
+                                   layout=getattr(args, "layout", "auto"), progress=not getattr(args, "quiet", False),
+                                   dtype=getattr(args, "dtype", "float32"),
+                                   objective=getattr(args, "objective", "depth"),
+                                   max_weight=getattr(args, "max_weight", None))
         dump_dir = getattr(args, "dump_ir", None)
         if dump_dir:
             from .compiler.ir import write_dumps
@@ -89,7 +89,7 @@ def _compile(args: argparse.Namespace, spec: Spec):
                 write_dumps(c, dump_dir)
             except OSError as e:
                 raise CliError(f"cannot write IR dumps to '{dump_dir}': {e.strerror or e}") from None
-        return build(c, getattr(args, "dtype", "float32"))
+        return net
     except ValueError as e:  # a refused dtype or an inexact network: name the file
         if isinstance(e, SpecError):
             raise

@@ -101,10 +101,13 @@ def as_spec_text(spec: Spec | str) -> Spec:
 def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: bool = True,
                    layout: str = "auto", progress: bool = False, optimize: bool = True,
                    verify: bool | None = None, dtype: str = "float32", objective: str = "depth",
-                   max_weight: int | None = None) -> Compilation:
+                   max_weight: int | None = None, wide: bool = True) -> Compilation:
     """Run every stage and keep every intermediate form.
 
     ``optimize=False`` skips the threshold mapping (one gate per AND/OR).
+    ``wide=False`` keeps the mapping but leaves out its wide gates (adder
+    recovery and threshold cones): ``threshnet.compile`` retries that way when
+    their weights make the network inexact in the dtype.
     ``verify`` checks each stage's IR (see the module docstring).  Before the
     mapping, ripple adders of bit-level specs are rebuilt as carry-lookahead
     adders exact in ``dtype`` (:mod:`.recover`).  ``dtype``,
@@ -131,13 +134,11 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
             bg = check(lower(spec), "boolean", **ports)
         start("mapping")
         rg = bg  # the graph the mapper covers: ripple adders rebuilt as carry-lookahead (recover)
-        if optimize and not words:
+        if optimize and not words and wide:
             rg = recover_adders(bg, dtype=dtype, objective=objective, activation=activation)
             if rg is not bg:
                 check(rg, "mapped", **ports)
-        # Wide threshold cones keep a quarter of the dtype's budget (the ReLU encoding of a gate and its
-        # readers add to its sums); precision analysis still certifies the network afterwards.
-        limit = budget_for(dtype if dtype in FLOAT_BITS else "float32") // 4
+        limit = cone_limit(dtype, activation) if wide else None
         mg = check(map_threshold(rg, objective=objective, threshold_limit=limit), "mapped", **ports) \
             if optimize and not words else bg
         start("threshold")
@@ -165,6 +166,16 @@ def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: b
 def _size(plans: tuple[LayerPlan, ...]) -> tuple[int, int]:
     """(neurons, layers) of dense plans."""
     return sum(len(p.bias) for p in plans), len(plans)
+
+
+def cone_limit(dtype: str, activation: str = "step") -> int | None:
+    """The partial-sum bound of the mapper's wide threshold cones: with step neurons a quarter of the
+    dtype's budget.  None (no cones) with ReLU: there a wide gate is two neurons and each reader sums
+    its weight times the gate's whole pre-activation range, so a cone's large weights would cost the
+    network its exactness in the small dtypes (ISCAS c6288: bfloat16) for a few neurons."""
+    if activation != "step":
+        return None
+    return budget_for(dtype if dtype in FLOAT_BITS else "float32") // 4
 
 
 def dense_size_estimate(tg: nx.DiGraph) -> int:
