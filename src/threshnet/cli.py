@@ -185,6 +185,9 @@ def _load_saved_net(path: str):
             with open(p, "rb") as f:
                 damaged = f.read(4) == b"PK\x03\x04"
             why = "a truncated or damaged archive" if damaged else "not a zip archive"
+            ext = p.suffix.lower()[1:]
+            if not damaged and (ext in IN_FORMATS or ext in ("v", "sv")):
+                why += f" (a .{ext} spec: save its network with 'threshnet compile {path} -o NET.pt2')"
             raise CliError(f"{path}: not a saved network: {why}")
         with zipfile.ZipFile(p) as z:
             bad = z.testzip()
