@@ -54,7 +54,7 @@ from .keys import (
     WEIGHT,
 )
 from .lp_threshold import identify
-from .symmetric import Symmetric, ThresholdCone, find_symmetric
+from .symmetric import ThresholdCone, find_symmetric
 
 __all__ = ["OBJECTIVES", "OP_THRESHOLD", "STATS", "MappingStats", "map_threshold", "threshold_functions"]
 #: graph[STATS] of a mapped graph: its :class:`MappingStats`.
@@ -356,7 +356,6 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                     nxt.sort(key=lambda p: len(p[1]))
                     del nxt[4 * C:]
                 partial = nxt
-            w = net.w.get(i)
             for sig, leaves, picks in partial:
                 if leaves in found:
                     continue
@@ -781,7 +780,7 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
         rep[i] = (v, False)
     m.graph[INPUTS] = g.graph[INPUTS]
     m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
-    _drop_dead(m)
+    drop_dead(m)
     m = _renumbered(m) if renumber[0] else m
     rec = g.graph.get(RECOVERED)
     m.graph[STATS] = MappingStats(**used, adders=rec.adders if rec else 0, adder_bits=rec.adder_bits if rec else 0,
@@ -802,8 +801,8 @@ def _renumbered(m: nx.DiGraph) -> nx.DiGraph:
     return r
 
 
-def _drop_dead(m: nx.DiGraph) -> None:
-    """Remove gates no output reads (merging repeated sources can cancel an edge)."""
+def live_nodes(m: nx.DiGraph) -> set[int]:
+    """The inputs and every node an output reads, directly or through gates."""
     seen = set(m.graph[INPUTS])
     stack = [v for _, v, _ in m.graph[OUTPUTS]]
     while stack:
@@ -811,5 +810,10 @@ def _drop_dead(m: nx.DiGraph) -> None:
         if v not in seen:
             seen.add(v)
             stack.extend(m._pred[v])
-    dead = [v for v in m.nodes if v not in seen]
-    m.remove_nodes_from(dead)
+    return seen
+
+
+def drop_dead(m: nx.DiGraph) -> None:
+    """Remove gates no output reads (merging repeated sources can cancel an edge)."""
+    seen = live_nodes(m)
+    m.remove_nodes_from([v for v in m.nodes if v not in seen])

@@ -77,6 +77,7 @@ import networkx as nx
 from .synth import FALSE, Builder, Unfit, budget_for  # before arith_add: synth registers the constructions
 from .arith_add import add_bits  # noqa: I001
 from .arith_count import add_columns
+from .mapping import drop_dead, live_nodes
 from .keys import (
     INPUTS, NAME, NEG, OP, OP_AND, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, RECOVERED, THRESHOLD, WEIGHT,
 )
@@ -574,7 +575,7 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
     if not done and not n_sums:
         return g
     # old carries still read elsewhere: the construction's carry of the prefix
-    live = _live(h)
+    live = live_nodes(h)
     for ch, _, _, _ in done:
         need = [j for j, bit in enumerate(ch.bits[:-1]) if bit.c in live and h._node[bit.c][OP] != OP_THRESHOLD]
         if not need:
@@ -586,7 +587,7 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
         if _depends_on(h, sorted(leaf_of.values()), {v for v, _ in want}):
             continue
         sp.splice(b, leaf_of, want)
-    _drop_dead(h)
+    drop_dead(h)
     if not nx.is_directed_acyclic_graph(h):  # exact-or-refuse: never hand on a broken graph
         return g
     out = _renumbered(h)
@@ -677,22 +678,6 @@ def _build(ch: _Chain, budget: int, objective: str, activation: str, carries: li
     if any(lit >> 1 == 0 for _, lit in want):  # a constant bit: not an adder worth splicing
         return None
     return b, leaf_of, want, (xs, ys, cin)
-
-
-def _live(g: nx.DiGraph) -> set[int]:
-    seen = set(g.graph[INPUTS])
-    stack = [v for _, v, _ in g.graph[OUTPUTS]]
-    while stack:
-        v = stack.pop()
-        if v not in seen:
-            seen.add(v)
-            stack.extend(g._pred[v])
-    return seen
-
-
-def _drop_dead(g: nx.DiGraph) -> None:
-    live = _live(g)
-    g.remove_nodes_from([v for v in g.nodes if v not in live])
 
 
 def _renumbered(g: nx.DiGraph) -> nx.DiGraph:
