@@ -40,8 +40,9 @@ threshold gates over weighted operand bits).
    operand, which would close a cycle).  Old carries that something else
    still reads are rebuilt too (the carry of the prefix, a gate of the same
    construction), and logic nothing reads any more is dropped.
-5. **Arrays.**  Adders linked by sums as well as carries (:func:`_clusters`)
-   get columns (a sum stays in its adder's column, a carry moves one up);
+5. **Arrays** (only with ``arrays=True``, which ``compile`` does not ask:
+   see :func:`recover_adders`).  Adders linked by sums as well as carries
+   (:func:`_clusters`) get columns (a sum stays in its adder's column, a carry moves one up);
    adding the per-adder identities ``x0 + x1 + x2 = s + 2c`` times
    ``2^column``, every output that exactly one other adder of the array
    reads cancels, leaving ``sum_operands 2^col x = sum_terminals 2^col t``.
