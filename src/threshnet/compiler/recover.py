@@ -522,8 +522,9 @@ def recover_adders(g: nx.DiGraph, *, dtype: str = "float32", objective: str = "d
     ``arrays``, its carry-save arrays as multi-operand sums, where that makes their outputs earlier.
 
     ``arrays`` is off in ``compile``: a multiplier's array rebuilt by column compression (ISCAS c6288:
-    30 -> 6 layers) shares almost no internal signal with the netlist, and neither proof method of
-    ``threshnet.prove`` finishes on it in minutes, where the ripple-only network proves in a second.
+    30 -> 6 layers) shares almost no internal signal with the netlist: the node-by-node proof of
+    ``threshnet.prove`` did not finish on it in 5 minutes (and one miter of a multiplier is the classic
+    hard case), where the ripple-only network proves in a second.
 
     Returns ``g`` itself when no chain or array of ``min_bits`` adders is found, fits and helps; otherwise a new
     ``mapped``-dialect graph (numbered in topological order, inputs first) with
