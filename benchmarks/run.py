@@ -210,7 +210,8 @@ def print_mapping(results: list[dict], resyn2: dict[str, tuple[int, int]]) -> No
           "most 0.5 in both over " + ", ".join(MAPPING_SET) + ". 'before': the mapper with cuts of 4 leaves. "
           "pre-opt: 'abc resyn2' where the circuit optimized by ABC first (threshnet.preopt) mapped smaller. "
           "structures: th<=4 / th5+ = threshold gates found on cuts of up to 4 / 5-6 leaves, xor = parities, "
-          "maj = one gate for a symmetric cone of more than 6 inputs, counter = counter layers, adders = "
+          "maj = one gate for a symmetric cone of more than 6 inputs, cone = one gate for another "
+          "threshold cone of 7-16 inputs, counter = counter layers, adders = "
           "ripple adders recognized (full/half adder chains) and rebuilt as carry-lookahead adders. map s: "
           "adder recovery and the mapping stage alone.")
 

@@ -142,19 +142,23 @@ def adder_tree_majority(n: int) -> threshnet.Spec:
     return threshnet.parse("\n".join(lines) + "\n")
 
 
+def checked_step_stats(spec, **kw):
+    """The stats of ``spec``'s sparse step network, after checking it against ``spec`` (exhaustive at
+    these sizes)."""
+    net = threshnet.compile(spec, "step", layout="sparse", **kw)
+    assert threshnet.check(net, spec).ok
+    return net.stats()
+
+
 def test_majority_written_as_gates_is_one_neuron():
-    spec = adder_tree_majority(13)
-    net = threshnet.compile(spec, "step", layout="sparse")
-    assert threshnet.check(net, spec).ok  # exhaustive: 13 inputs
-    assert sum(net.stats().neurons) == 1 and net.stats().layers == 1
+    stats = checked_step_stats(adder_tree_majority(13))  # exhaustive: 13 inputs
+    assert sum(stats.neurons) == 1 and stats.layers == 1
 
 
 def test_9symml_is_a_counter_layer():
     """LGSynth91 9symml: 1 iff 3 to 6 of the 9 inputs are 1: rungs [c >= 3], [c >= 7], then h3 - h7."""
-    spec = read(CIRCUITS / "lgsynth91" / "blif" / "9symml.blif")
-    net = threshnet.compile(spec, "step", layout="sparse")
-    assert threshnet.check(net, spec).ok
-    assert sum(net.stats().neurons) == 3 and net.stats().layers == 2
+    stats = checked_step_stats(read(CIRCUITS / "lgsynth91" / "blif" / "9symml.blif"))
+    assert sum(stats.neurons) == 3 and stats.layers == 2
 
 
 def ripple_comparator(n: int) -> threshnet.Spec:
@@ -170,12 +174,10 @@ def ripple_comparator(n: int) -> threshnet.Spec:
 def test_gate_level_comparator_is_one_neuron():
     """16 inputs, beyond any 6-leaf cut: the cone is unate and one gate [sum 2^i (b_i - a_i) >= 1]."""
     spec = ripple_comparator(8)
-    net = threshnet.compile(spec, "step", layout="sparse")
-    assert threshnet.check(net, spec).ok  # exhaustive: 16 inputs
-    assert sum(net.stats().neurons) == 1 and net.stats().layers == 1
+    stats = checked_step_stats(spec)  # exhaustive: 16 inputs
+    assert sum(stats.neurons) == 1 and stats.layers == 1
     # bfloat16 cannot hold weights up to 128: the mapper keeps the cone within the dtype instead of refusing
-    small = threshnet.compile(spec, "step", layout="sparse", dtype="bfloat16")
-    assert small.stats().layers > 1 and threshnet.check(small, spec).ok
+    assert checked_step_stats(spec, dtype="bfloat16").layers > 1
 
 
 def test_wide_gates_that_do_not_fit_are_left_out_not_refused(monkeypatch):
@@ -213,9 +215,8 @@ def test_majority_16_from_verilog_is_one_neuron():
            + " + ".join(f"x[{i}]" for i in range(16)) + ";\n  assign y = s >= 9;\nendmodule\n")
     spec = read_text(src, "verilog")
     assert len(spec.assignments) > 100  # the gate translator's netlist, not one gate
-    net = threshnet.compile(spec, "step", layout="sparse")
-    assert threshnet.check(net, spec).ok  # exhaustive: 16 inputs
-    assert sum(net.stats().neurons) == 1 and net.stats().layers == 1
+    stats = checked_step_stats(spec)  # exhaustive: 16 inputs
+    assert sum(stats.neurons) == 1 and stats.layers == 1
 
 
 @settings(max_examples=30)

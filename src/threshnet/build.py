@@ -28,7 +28,7 @@ from .compiler.options import INT_DTYPES, dtype_name
 from .compiler.sparse_backend import build_sparse
 from .compiler.spec import Spec
 from .compiler.torch_backend import build_layers
-from .compiler.words import is_bit_logic
+from .compiler.mapping import STATS
 from .inputs import as_spec
 from .network import ThreshNet
 from .precision import TORCH_DTYPES, analyze
@@ -79,8 +79,8 @@ def compile_and_build(spec: Spec, activation: str = "relu", *, dtype: torch.dtyp
     try:
         return c, build(c, dtype, strict=strict)
     except NotExact:
-        words = isinstance(spec, Spec) and spec.words is not None and not is_bit_logic(spec.words)
-        if not options.get("optimize", True) or words:  # no wide gates of the mapping to leave out
+        stats = c.mapped_graph.graph.get(STATS)
+        if stats is None or not stats.wide:  # no wide gates of the mapping to leave out
             raise
     c = compile_stages(spec, activation, dtype=name, wide=False, **options)
     return c, build(c, dtype, strict=strict)

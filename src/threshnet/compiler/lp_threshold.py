@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["MAX_WEIGHT", "identify", "depends_on", "cofactor_masks"]
+__all__ = ["MAX_WEIGHT", "identify", "identify_array", "depends_on", "cofactor_masks", "solve_rows"]
 
 #: Largest weight allowed (per input); every threshold function of at most 8 inputs fits (the largest
 #: minimal weight for 8 inputs is 42), and float32 holds every sum of such weights exactly.
@@ -203,35 +203,78 @@ def _permute(table: int, n: int, perm: list[int]) -> int:
     return table
 
 
-def _rows(pos: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Constraint matrix ``[x | -1]`` with bounds: ``w.x - t >= 0`` (true rows), ``<= -1`` (false rows).
-
-    Only the minimal true rows and the maximal false rows are needed for a positive function.
-    """
-    rows, lo, hi = [], [], []
-    inf = float("inf")
+def _rows(pos: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows that constrain a positive function: its minimal true rows (clearing any set bit makes
+    it false) and maximal false rows (setting any clear bit makes it true), as a 0/1 matrix, and which
+    of them are true."""
+    rows, true = [], []
     for a in range(1 << n):
         b = (pos >> a) & 1
-        if b:  # minimal true: clearing any set bit makes it false
+        if b:
             if any((pos >> (a ^ (1 << j))) & 1 for j in range(n) if (a >> j) & 1):
                 continue
-            lo.append(0.0)
-            hi.append(inf)
-        else:  # maximal false: setting any clear bit makes it true
-            if any(not (pos >> (a | (1 << j))) & 1 for j in range(n) if not (a >> j) & 1):
-                continue
-            lo.append(-inf)
-            hi.append(-1.0)
-        rows.append([float((a >> j) & 1) for j in range(n)] + [-1.0])
-    return np.array(rows, dtype=np.float64), np.array(lo), np.array(hi)
+        elif any(not (pos >> (a | (1 << j))) & 1 for j in range(n) if not (a >> j) & 1):
+            continue
+        rows.append([float((a >> j) & 1) for j in range(n)])
+        true.append(bool(b))
+    return np.array(rows, dtype=np.float64).reshape(-1, n), np.array(true, dtype=bool)
 
 
 def _solve(pos: int, n: int) -> tuple[tuple[int, ...], int] | None:
-    a, lo, hi = _rows(pos, n)
-    x = _solve_highs(a, lo, hi, n)
-    if x is None:
+    return solve_rows(*_rows(pos, n), max_weight=MAX_WEIGHT)
+
+
+def identify_array(table: np.ndarray, max_weight: int) -> tuple[tuple[int, ...], int] | None:
+    """:func:`identify` for a wide table given as a boolean array over its ``2**k`` rows (row ``a``:
+    input ``j`` is bit ``j`` of ``a``), with weights up to ``max_weight``; numpy throughout, for the
+    cones of up to 16 inputs of :mod:`.symmetric`.  The same steps: unateness (decreasing inputs
+    complemented), then the integer program over the minimal true and maximal false rows; the answer
+    is re-checked on every row."""
+    k = int(table.size).bit_length() - 1
+    if table.all() or not table.any():
         return None
-    return tuple(int(round(v)) for v in x[:n]), int(round(x[n]))
+    rows = np.arange(1 << k, dtype=np.int64)
+    flips = 0
+    used = []
+    for j in range(k):
+        t3 = table.reshape(-1, 2, 1 << j)
+        f0, f1 = t3[:, 0, :], t3[:, 1, :]
+        if np.array_equal(f0, f1):
+            continue
+        if not (f0 & ~f1).any():
+            used.append(j)
+        elif not (f1 & ~f0).any():
+            used.append(j)
+            flips |= 1 << j
+        else:
+            return None  # binate in input j
+    pos = table[rows ^ flips]  # positive: increasing in every used input
+    free = sum(1 << j for j in range(k) if j not in used)
+    sel = (rows & free) == 0
+    minimal = pos & sel
+    maximal = ~pos & sel
+    for j in used:
+        b = 1 << j
+        has = (rows & b) != 0
+        minimal &= ~has | ~pos[rows ^ b]
+        maximal &= has | pos[rows | b]
+    pick = np.flatnonzero(minimal | maximal)
+    bits = ((pick[:, None] >> np.array(used, dtype=np.int64)) & 1).astype(np.float64)
+    real = solve_rows(bits, pos[pick], max_weight=max_weight)
+    if real is None:
+        return None
+    w_used, t = real
+    ws = [0] * k
+    for j, w in zip(used, w_used):
+        if (flips >> j) & 1:  # w (1 - x) = w - w x
+            ws[j] = -w
+            t -= w
+        else:
+            ws[j] = w
+    allbits = (rows[:, None] >> np.arange(k, dtype=np.int64)) & 1
+    if not np.array_equal(allbits @ np.array(ws, dtype=np.int64) >= t, table):
+        return None  # never trust a solver blindly
+    return tuple(ws), t
 
 
 _HIGHS: list = []

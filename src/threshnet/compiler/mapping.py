@@ -71,17 +71,24 @@ class MappingStats:
     xors: int = 0          # parities found on cuts
     majorities: int = 0    # one threshold gate for a symmetric cone of more than CUT_SIZE inputs
     counters: int = 0      # counter layers (symmetric cones with several changes of value)
+    cones: int = 0         # one threshold gate for a non-symmetric cone of more than CUT_SIZE inputs
     adders: int = 0        # ripple adders rebuilt as carry-lookahead adders (:mod:`.recover`)
     adder_bits: int = 0    # their full and half adders (those of carry-save arrays included)
     sums: int = 0          # carry-save arrays rebuilt as multi-operand sums (:mod:`.recover`)
 
     def __str__(self) -> str:
         parts = [f"{v} {k}" for k, v in (("th<=4", self.small), ("th5+", self.large), ("xor", self.xors),
-                                           ("maj", self.majorities), ("counter", self.counters)) if v]
+                                           ("maj", self.majorities), ("counter", self.counters),
+                                           ("cone", self.cones)) if v]
         if self.adders or self.sums:
             kinds = [f"{n} {w}{'s' * (n > 1)}" for n, w in ((self.adders, "adder"), (self.sums, "sum array")) if n]
             parts.append(f"{' + '.join(kinds)} ({self.adder_bits} full/half adders)")
         return ", ".join(parts) or "-"
+
+    @property
+    def wide(self) -> int:
+        """Gates whose weights are not bounded by the cut size: recovered adders and threshold cones."""
+        return self.adders + self.sums + self.cones
 
 #: Leaves per cut (truth tables of at most 2**CUT_SIZE bits).
 CUT_SIZE = 6
@@ -649,13 +656,14 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
                 m.add_node(const_id[0], **{OP: OP_CONST, NAME: None})
         return const_id[0]
 
-    used = {"native": 0, "small": 0, "large": 0, "xors": 0, "majorities": 0, "counters": 0}
+    used = {"native": 0, "small": 0, "large": 0, "xors": 0, "majorities": 0, "counters": 0, "cones": 0}
     for i in range(n_nodes):
         if needed[i] and net.op[i] not in (_IN, _CONST):
-            kind, leaves = cands[i][choice[i]][:2]
+            kind, leaves, data = cands[i][choice[i]][:3]
             key = ("native" if kind == NATIVE else "xors" if kind == XOR else "counters" if kind == SYM else
                    None if kind in (WIRE, CONST) else "small" if len(leaves) <= TABLE_INPUTS else
-                   "large" if len(leaves) <= 8 else "majorities")
+                   "large" if len(leaves) <= 8 else
+                   "majorities" if all(abs(w) == 1 for w in data[0]) else "cones")
             if key:
                 used[key] += 1
     next_id = [max(ids) + 2]  # new nodes (counter rungs); then the graph is renumbered

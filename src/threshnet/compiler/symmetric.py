@@ -47,6 +47,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .lp_threshold import identify_array
+
 __all__ = ["MAX_SOLVES", "Symmetric", "ThresholdCone", "find_symmetric"]
 
 #: Integer programs solved at most per graph when looking for threshold cones.
@@ -172,63 +174,14 @@ def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bo
                 if key not in solved:
                     if len(solved) >= MAX_SOLVES:
                         continue
-                    solved[key] = _threshold(val[v], k, rows, threshold_limit)
+                    real = identify_array(val[v], threshold_limit)
+                    if real is not None and abs(real[1] - 0.5) + sum(map(abs, real[0])) > threshold_limit:
+                        real = None
+                    solved[key] = real
                 real = solved[key]
                 if real is not None:
                     found[v] = ThresholdCone(tuple(support), *real)
     return found
-
-
-def _threshold(table: np.ndarray, k: int, rows: np.ndarray, limit: int) -> tuple[tuple[int, ...], int] | None:
-    """``(weights, t)`` with ``table == [rows' bits . weights >= t]`` and ``|t - 1/2| + sum |w| <= limit``."""
-    from .lp_threshold import solve_rows
-
-    if table.all() or not table.any():
-        return None
-    flips = 0
-    used = []
-    for j in range(k):
-        t3 = table.reshape(-1, 2, 1 << j)
-        f0, f1 = t3[:, 0, :], t3[:, 1, :]
-        if np.array_equal(f0, f1):
-            continue
-        if not (f0 & ~f1).any():
-            used.append(j)
-        elif not (f1 & ~f0).any():
-            used.append(j)
-            flips |= 1 << j
-        else:
-            return None  # binate: not a threshold function
-    pos = table[rows ^ flips]  # monotone increasing in every used input
-    free = sum(1 << j for j in range(k) if j not in used)
-    sel = (rows & free) == 0
-    minimal = pos & sel
-    maximal = ~pos & sel
-    for j in used:
-        b = 1 << j
-        has = (rows & b) != 0
-        minimal &= ~has | ~pos[rows ^ b]
-        maximal &= has | pos[rows | b]
-    pick = np.flatnonzero(minimal | maximal)
-    bits = ((pick[:, None] >> np.array(used, dtype=np.int64)) & 1).astype(np.float64)
-    true_row = pos[pick]
-    real = solve_rows(bits, true_row, max_weight=limit)
-    if real is None:
-        return None
-    w_used, t = real
-    ws = [0] * k
-    for j, w in zip(used, w_used):
-        if (flips >> j) & 1:  # w (1 - x) = w - w x
-            ws[j] = -w
-            t -= w
-        else:
-            ws[j] = w
-    if abs(t - 0.5) + sum(abs(w) for w in ws) > limit:
-        return None
-    allbits = (rows[:, None] >> np.arange(k, dtype=np.int64)) & 1
-    if not np.array_equal(allbits @ np.array(ws, dtype=np.int64) >= t, table):
-        return None  # never trust a solver blindly
-    return tuple(ws), t
 
 
 def _symmetric(table: np.ndarray, k: int, counts: np.ndarray, rows: np.ndarray):
