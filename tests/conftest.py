@@ -47,7 +47,7 @@ SLOW_TESTS = (
     "tests/test_scale.py::test_100k_line_spec_in_shuffled_order",
     "tests/test_scale.py::test_nested_mixed_operators_50k_deep",
     "tests/test_scale.py::test_nested_nots_50k_deep",
-    "tests/test_netlists.py::test_generated_200k_gate_circuit",
+    "tests/test_netlists.py::test_generated_100k_gate_circuit",
     "tests/test_netlists.py::test_circuit_compiles_and_checks",
     "tests/test_cli.py::test_saved_network_loads_with_torch_alone",
     "tests/test_cli.py::test_eval_and_stdin",

@@ -47,8 +47,8 @@ def generated(n_gates: int, n_inputs: int = 64, seed: int = 1) -> Spec:
     return Spec(tuple(names[:n_inputs]), outs, tuple(assigns))
 
 
-def test_generated_200k_gate_circuit():
-    spec = generated(200_000)
+def test_generated_100k_gate_circuit():
+    spec = generated(100_000)
     net = threshnet.compile(spec, "step")
     assert net.layout == "sparse"
     assert threshnet.check(net, spec, samples=200).ok

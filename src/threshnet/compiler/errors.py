@@ -20,6 +20,9 @@ class Span:
     def point(line: int, column: int) -> "Span":
         return Span(line, column, line, column + 1)
 
+    def __reduce__(self):  # four ints, not a state dict: a spec of 100k nodes carries 100k spans
+        return Span, (self.line, self.column, self.end_line, self.end_column)
+
 
 def _source_line(source: str | None, line: int) -> str | None:
     if not source or line < 1:
