@@ -397,3 +397,17 @@ def test_c6288_node_by_node_and_timeout():
     report = prove(net, spec, method="nodes", timeout=120)
     assert report.proved, str(report)
     assert report.method == "nodes" and report.merged > 500  # most of its ~965 gates
+
+
+@pytest.mark.parametrize("activation", ["step", "relu"])
+def test_rare_signal_merged_on_a_cut_without_sat(activation):
+    """An AND of 12 parities is 1 on one input in 4,096, so its signature is all zeros, like FALSE's and
+    like every long prefix of the spec's AND chain.  It is merged with the spec's output on the cut of
+    the 12 parities: the expansion reaches that common cut (the variables reached from one side are
+    expanded first), and a constant signature never costs a SAT call."""
+    text = "y = " + " & ".join(f"(x{2 * i} ^ x{2 * i + 1})" for i in range(12)) + "\n"
+    report = prove(threshnet.compile(text, activation), text, method="nodes")
+    assert report.proved and report.sat_calls == 0 and report.merged == 13, str(report)
+    wrong = threshnet.compile(text.replace("(x22 ^ x23)", "(x22 | x23)"), activation)
+    report = prove(wrong, text, method="nodes", simulate=False)
+    assert report.status == "refuted" and report.counterexample is not None

@@ -9,8 +9,8 @@ on 100,000 operands (100,000 ``~``).  ``check`` runs on the 100,000-deep
 ``~`` and on 5,000-operand chains (its one-hot and one-cold rows make a
 check of n inputs cost n^2 cells, so 100,000 inputs take minutes; the spec
 and network are just as deep at 5,000).  ``prove`` runs on 245 and 5,000
-operands and on the 100,000-deep ``~`` (a 100,000-operand AND chain also
-proves, in about 35 s, too slow for the suite).
+operands, the 100,000-operand mixed chain and the 100,000-deep ``~`` in
+test_recursion_prove.py.
 """
 
 from __future__ import annotations
@@ -171,60 +171,6 @@ def test_check_on_5000_operand_chains(layout, activation, output_step):
         assert threshnet.check(net, spec, samples=64).ok
 
 
-# --- prove ------------------------------------------------------------------------------------------------------------
-
-
-prove_deps = pytest.mark.skipif(
-    not __import__("importlib").import_module("threshnet.prove").available(),
-    reason="threshnet.prove needs python-sat and pindakaas (pip install 'threshnet[prove]')")
-
-
-@prove_deps
-@pytest.mark.parametrize("method", ["monolithic", "nodes"])
-@pytest.mark.parametrize("kind", [AND, OR, XOR, "mixed", "not"])
-def test_prove_245_operands(kind, method):
-    """The issue's case: 245 operands overflowed the stack in check --prove (a deepcopy of the net)."""
-    text = chain_text(245, kind)
-    for activation, layout in [("step", "mlp"), ("relu", "sparse")]:
-        net = threshnet.compile(text, activation, layout=layout)
-        assert threshnet.prove(net, text, method=method).proved
-    first = "&" if kind == "mixed" else SYM.get(kind)  # the first operator, swapped for another
-    wrong = (text.replace("y = ~", "y = ", 1) if kind == "not"
-             else text.replace(f"y = i0 {first} ", f"y = i0 {'&' if first != '&' else '|'} ", 1))
-    assert wrong != text
-    rep = threshnet.prove(threshnet.compile(wrong, "step", layout="sparse"), text, method=method, simulate=False)
-    assert rep.status == "refuted"
-
-
-@prove_deps
-@pytest.mark.parametrize("kind", [XOR, "mixed", "not"])
-def test_prove_5000_operands(kind):
-    text = chain_text(5000, kind)
-    net = threshnet.compile(text, "step", layout="sparse")
-    assert threshnet.prove(net, text, method="nodes").proved
-
-
-@prove_deps
-@pytest.mark.parametrize("activation,output_step", [("step", True), ("relu", True), ("relu", False)])
-def test_prove_xor_chain_merges_without_sat(activation, output_step):
-    """A left-deep XOR chain against the network's balanced parity tree: the prover regroups the
-    chain, and every parity the network computes is merged on a small cut, with no SAT call."""
-    text = chain_text(512, XOR)
-    net = threshnet.compile(text, activation, output_step=output_step, layout="sparse")
-    rep = threshnet.prove(net, text, method="nodes")
-    assert rep.proved and rep.merged >= 512 // 8 and rep.sat_calls <= 1
-    wrong = threshnet.compile(chain_text(512, XOR).replace("^ i300 ", "& i300 ", 1), activation, layout="sparse")
-    assert threshnet.prove(wrong, text, method="nodes", simulate=False).status == "refuted"
-
-
-@prove_deps
-def test_prove_100k_operand_mixed_chain():
-    """Item 6 of the crash-free issue: the 100,000-operand mixed chain proves, not only compiles and checks."""
-    spec = threshnet.parse(chain_text(N, "mixed"))
-    net = threshnet.compile(spec, "step", layout="sparse")
-    assert threshnet.prove(net, spec, method="nodes", timeout=600).proved
-
-
 def test_mlp_layout_refuses_a_dense_net_too_big_for_memory(monkeypatch):
     """layout='mlp' on a huge parity would allocate tens of GB; it is refused, naming the way out."""
     import threshnet.compiler.compiling as compiling
@@ -233,15 +179,6 @@ def test_mlp_layout_refuses_a_dense_net_too_big_for_memory(monkeypatch):
     with pytest.raises(ValueError, match=r"layout 'mlp' would need about [\d,]+ dense weights.*layout 'sparse'"):
         threshnet.compile(chain_text(2000, XOR), "relu", layout="mlp")
     assert threshnet.compile(chain_text(2000, XOR), "relu", layout="auto").layout == "sparse"
-
-
-@prove_deps
-@pytest.mark.parametrize("method", ["monolithic", "nodes"])
-def test_prove_100k_deep_not(method):
-    spec = threshnet.parse(chain_text(N, "not"))
-    assert threshnet.prove(threshnet.compile(spec, "relu", layout="sparse"), spec, method=method).proved
-    wrong = threshnet.compile(chain_text(N - 1, "not"), "step", layout="sparse")
-    assert threshnet.prove(wrong, spec, method=method, simulate=False).status == "refuted"
 
 
 def test_cli_check_prove_245(tmp_path):

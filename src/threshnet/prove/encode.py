@@ -188,19 +188,20 @@ class _Problem:
     def local_equal(self, a: int, b: int, max_cut: int = LOCAL_CUT, max_steps: int = LOCAL_STEPS) -> bool | None:
         """True when literals ``a`` and ``b`` are proved equal on a small cut, False when proved different, else None.
 
-        The frontier starts as ``{|a|, |b|}``; the newest variable with a definition is
-        replaced by the variables it is defined over (a definition only reads older
-        variables, so this is a topological expansion).  Every path from ``a`` or
-        ``b`` through definitions then crosses the frontier, so both are functions of
-        the frontier's variables.  Whenever the frontier has at most ``max_cut``
-        variables, both are evaluated on all ``2**k`` assignments of it, the frontier
-        variables taken as free; if they agree on all of them they agree on every
-        input (the assignments that occur are a subset).  Disagreement proves nothing,
-        as frontier variables may be dependent, so the expansion goes on.  To save
-        evaluations, a frontier is tried only when each of its variables is reached
-        from both literals (a common cut), where equal functions usually show.  A
-        disagreement on a cut made only of free input variables (``self.free``:
-        any assignment of them is a real input) proves the literals different.
+        The frontier starts as ``{|a|, |b|}``; at each step one frontier variable with a
+        definition is *expanded*: replaced by the variables its definition reads (those
+        already expanded stay expanded).  So ``a`` and ``b`` stay functions of the
+        frontier's variables, through the expanded ones.  Whenever the frontier has at most
+        ``max_cut`` variables, both are evaluated on all ``2**k`` assignments of it, the
+        frontier variables taken as free and the expanded ones computed from them (in
+        variable order: a definition only reads older variables); if they agree on all of
+        them they agree on every input (the assignments that occur are a subset).
+        Disagreement proves nothing, as frontier variables may be dependent, so the
+        expansion goes on.  A frontier is tried only when each of its variables is reached
+        from both literals (a common cut), where equal functions usually show; to reach
+        one, variables reached from one side only are expanded first, the newest first.
+        A disagreement on a cut made only of free input variables (``self.free``: any
+        assignment of them is a real input) proves the literals different.
         """
         if a == b:
             return True
@@ -212,40 +213,50 @@ class _Problem:
                 frontier[v] = frontier.get(v, 0) | m
         need = (va != TRUE) | ((vb != TRUE) << 1)
         shared = sum(1 for m in frontier.values() if m == need)
-        inner: list[int] = []
-        heap = [-v for v in frontier]
-        heapq.heapify(heap)
+        inner: set[int] = set()
+        one_side = [-v for v, m in frontier.items() if m != need]  # max-heaps of variables to expand
+        both = [-v for v, m in frontier.items() if m == need]
+        heapq.heapify(one_side)
+        heapq.heapify(both)
+        defs = self.defs
         for _ in range(max_steps):
             if len(frontier) <= max_cut and shared == len(frontier):
-                if self._agree(a, b, sorted(frontier), inner):
+                if self._agree(a, b, sorted(frontier), sorted(inner)):
                     self.local_proofs += 1
                     return True
                 if all(v in self.free for v in frontier):
                     return False  # a cut of free inputs: the disagreement happens on a real input
-            while heap and (-heap[0] not in frontier or -heap[0] not in self.defs):
-                heapq.heappop(heap)
-            if not heap:
+            v = 0
+            for heap, side in ((one_side, True), (both, False)):
+                while heap:
+                    x = -heapq.heappop(heap)
+                    m = frontier.get(x)
+                    if m is not None and x in defs and (m != need) == side:
+                        v = x
+                        break
+                if v:
+                    break
+            if not v:
                 return None
-            v = -heapq.heappop(heap)
             m = frontier.pop(v)
             shared -= m == need
-            inner.append(v)
-            d = self.defs[v]
+            inner.add(v)
+            d = defs[v]
             reads = (d[1], d[2]) if d[0] in ("and", "xor") else d[1] if d[0] == "or" else [x for x, _ in d[1]]
             for x in reads:
                 x = abs(x)
-                if x == TRUE:
+                if x == TRUE or x in inner:
                     continue
-                old = frontier.get(x)
-                if old is None:
-                    heapq.heappush(heap, -x)
-                    old = 0
+                old = frontier.get(x, 0)
                 new = old | m
                 frontier[x] = new
+                if new != old:
+                    heapq.heappush(both if new == need else one_side, -x)
                 shared += (new == need) - (old == need)
         return None
 
     def _agree(self, a: int, b: int, cut: list[int], inner: list[int]) -> bool:
+        """``a == b`` on every assignment of ``cut``, the ``inner`` variables (ascending) computed from it."""
         k = len(cut)
         idx = np.arange(1 << k, dtype=np.int64)
         val: dict[int, np.ndarray] = {TRUE: np.ones(1 << k, dtype=bool)}
@@ -255,7 +266,7 @@ class _Problem:
         def lit(x: int) -> np.ndarray:
             return val[x] if x > 0 else ~val[-x]
 
-        for v in reversed(inner):  # oldest first: definitions read older variables
+        for v in inner:  # oldest first: definitions read older variables
             d = self.defs[v]
             if d[0] == "and":
                 val[v] = lit(d[1]) & lit(d[2])
