@@ -328,3 +328,24 @@ def test_reader_reads_plain_sequentials_and_refuses_others():
         read_network(nn.Sequential(nn.Linear(2, 2), nn.Tanh()))
     with pytest.raises(ValueError, match="ReLU without a Linear"):
         read_network(nn.Sequential(nn.ReLU()))
+
+
+@pytest.mark.parametrize("value", [255.0, 256.0, 257.0, 127.5, 128.5, 2047.0, 2049.0, 1023.5, 1024.5, 0.25, 0.75,
+                                   1 + 2.0**-8, 3 * 2.0**-20, 2.0**-25])
+def test_no_dtype_that_rounds_a_weight_or_bias_is_certified(value):
+    """Integers and half-integers are judged without converting in torch (the rule in analyze); every
+    value that a dtype would round still makes that dtype uncertified, for weights and biases alike."""
+    for where in ("weight", "bias"):
+        lin = nn.Linear(1, 1)
+        with torch.no_grad():
+            lin.weight.fill_(value if where == "weight" else 1.0)
+            lin.bias.fill_(value if where == "bias" else 0.5)
+        report = analyze(nn.Sequential(lin, threshnet.Step()))
+        for d in ("float32", "float16", "bfloat16"):
+            if torch.tensor(value, dtype=torch.float64).to(TORCH_DTYPES[d]).item() != value:
+                assert not report.exact[d], (where, value, d)
+    small = nn.Linear(2, 1)
+    with torch.no_grad():
+        small.weight.copy_(torch.tensor([[1.0, -2.0]]))
+        small.bias.fill_(0.5)
+    assert all(analyze(nn.Sequential(small, threshnet.Step())).exact[d] for d in ("float32", "float16", "bfloat16"))

@@ -232,11 +232,16 @@ def analyze(module: nn.Module, n_inputs: int | None = None) -> PrecisionReport:
             fail(d, li, dyadic & big, lambda r0: f"{where(r0)}: partial sums reach {s[r0]:g}, beyond the "
                                                  f"range the analysis decides exactly")
         ok = dyadic & ~big
+        # Integers and half-integers m / 2**k (k <= 1) with |m| < 2**p are floats of p bits in every dtype
+        # here (far inside each exponent range): no conversion needed to know they are representable.
+        k_max = max(int(fw.max(initial=0)), int(fb.max(initial=0)))
+        with np.errstate(invalid="ignore", over="ignore"):
+            m_max = max(float(np.abs(w).max(initial=0)), float(np.abs(bias).max(initial=0))) * 2.0 ** k_max
         for d, p in FLOATS.items():
             limit = np.exp2(p - f.astype(float))  # exact range on the grid of 2**-f
             fail(d, li, ok & (s > limit), lambda r0: f"{where(r0)}: partial sums reach {s[r0]:g}, beyond {d}'s "
                                                     f"exact range ({limit[r0]:g})")
-            if d in TORCH_DTYPES and d != "float64":
+            if d in TORCH_DTYPES and d != "float64" and not (k_max <= 1 and m_max < 2.0 ** p):
                 tdt = TORCH_DTYPES[d]
                 bad_w = torch.from_numpy(w).to(tdt).double().numpy() != w
                 bad_b = torch.from_numpy(bias).to(tdt).double().numpy() != bias
