@@ -521,8 +521,8 @@ class _Network:
 
     def _combine(self, row: list[tuple[int, Fraction]], b: Fraction,
                  vec: list[tuple[Form, Fraction, Fraction]]) -> tuple[Form, Fraction, Fraction, float]:
-        if b.denominator == 1 and all(w.denominator == 1 and vec[i][0][2] == 1 for i, w in row):
-            return self._combine_int(row, b.numerator, vec)
+        if all(w.denominator == 1 and vec[i][0][2] == 1 for i, w in row):
+            return self._combine_int(row, b, vec)
         den = b.denominator
         for i, w in row:
             den = math.lcm(den, w.denominator * vec[i][0][2])
@@ -557,29 +557,45 @@ class _Network:
         return f, max(lo, flo), min(hi, fhi), float(mag * den)
 
     @staticmethod
-    def _combine_int(row: list[tuple[int, Fraction]], b: int,
+    def _combine_int(row: list[tuple[int, Fraction]], b: Fraction,
                      vec: list[tuple[Form, Fraction, Fraction]]) -> tuple[Form, Fraction, Fraction, float]:
-        """:meth:`_combine` when the weights, the bias and every operand form are integers (no Fractions)."""
-        const, coefs = b, {}
-        lo = hi = b
-        mag = abs(b)
+        """:meth:`_combine` when the weights and every operand form are integers: the common
+        denominator is the bias's (2 for the half-integer biases of compiled step neurons), and the
+        sums are of Python ints, one Fraction operation per row instead of several per term."""
+        den = b.denominator
+        const, coefs = b.numerator, {}
+        slo = shi = smag = 0
         for i, w in row:
             (c, cs, _), vlo, vhi = vec[i]
             k = w.numerator
-            const += k * c
+            kd = k * den
+            const += kd * c
             for v, a in cs.items():
-                coefs[v] = coefs.get(v, 0) + k * a
+                coefs[v] = coefs.get(v, 0) + kd * a
             if k > 0:
-                lo += k * vlo
-                hi += k * vhi
+                slo += k * vlo
+                shi += k * vhi
             else:
-                lo += k * vhi
-                hi += k * vlo
-            mag += abs(k) * max(abs(vlo), abs(vhi))
+                slo += k * vhi
+                shi += k * vlo
+            smag += abs(k) * max(abs(vlo), abs(vhi))
         coefs = {v: a for v, a in coefs.items() if a}
-        flo = const + sum(a for a in coefs.values() if a < 0)
-        fhi = const + sum(a for a in coefs.values() if a > 0)
-        return (const, coefs, 1), max(lo, flo), min(hi, fhi), float(mag)
+        if den == 1:
+            lo, hi, mag = b.numerator + slo, b.numerator + shi, abs(b.numerator) + smag
+            flo = const + sum(a for a in coefs.values() if a < 0)
+            fhi = const + sum(a for a in coefs.values() if a > 0)
+            return (const, coefs, 1), max(lo, flo), min(hi, fhi), float(mag)
+        lo, hi, mag = b + slo, b + shi, abs(b) + smag
+        g = math.gcd(den, const)
+        for a in coefs.values():
+            g = math.gcd(g, a)
+        if g > 1:
+            den //= g
+            const //= g
+            coefs = {v: a // g for v, a in coefs.items()}
+        flo = Fraction(const + sum(a for a in coefs.values() if a < 0), den)
+        fhi = Fraction(const + sum(a for a in coefs.values() if a > 0), den)
+        return (const, coefs, den), max(lo, flo), min(hi, fhi), float(mag * den)
 
     def _act(self, op: _Act, f: Form, lo: Fraction, hi: Fraction) -> tuple[Form, Fraction, Fraction]:
         p = self.p
