@@ -543,6 +543,13 @@ class _Network:
                 lo += w * vhi
                 hi += w * vlo
             mag += abs(w) * max(abs(vlo), abs(vhi))
+        return self._reduced(const, coefs, den, lo, hi, mag)
+
+    @staticmethod
+    def _reduced(const: int, coefs: dict[int, int], den: int, lo: Fraction, hi: Fraction,
+                 mag: Fraction) -> tuple[Form, Fraction, Fraction, float]:
+        """The form ``(const + sum coefs) / den`` in lowest terms, its bounds tightened by its own
+        range, and ``mag * den`` (the largest partial sum, in units of the new denominator)."""
         coefs = {v: a for v, a in coefs.items() if a}
         g = math.gcd(den, const)
         for a in coefs.values():
@@ -551,10 +558,9 @@ class _Network:
             den //= g
             const //= g
             coefs = {v: a // g for v, a in coefs.items()}
-        f = (const, coefs, den)
         flo = Fraction(const + sum(a for a in coefs.values() if a < 0), den)
         fhi = Fraction(const + sum(a for a in coefs.values() if a > 0), den)
-        return f, max(lo, flo), min(hi, fhi), float(mag * den)
+        return (const, coefs, den), max(lo, flo), min(hi, fhi), float(mag * den)
 
     @staticmethod
     def _combine_int(row: list[tuple[int, Fraction]], b: Fraction,
@@ -579,23 +585,13 @@ class _Network:
                 slo += k * vhi
                 shi += k * vlo
             smag += abs(k) * max(abs(vlo), abs(vhi))
-        coefs = {v: a for v, a in coefs.items() if a}
-        if den == 1:
+        if den == 1:  # all ints: no Fraction at all
+            coefs = {v: a for v, a in coefs.items() if a}
             lo, hi, mag = b.numerator + slo, b.numerator + shi, abs(b.numerator) + smag
             flo = const + sum(a for a in coefs.values() if a < 0)
             fhi = const + sum(a for a in coefs.values() if a > 0)
             return (const, coefs, 1), max(lo, flo), min(hi, fhi), float(mag)
-        lo, hi, mag = b + slo, b + shi, abs(b) + smag
-        g = math.gcd(den, const)
-        for a in coefs.values():
-            g = math.gcd(g, a)
-        if g > 1:
-            den //= g
-            const //= g
-            coefs = {v: a // g for v, a in coefs.items()}
-        flo = Fraction(const + sum(a for a in coefs.values() if a < 0), den)
-        fhi = Fraction(const + sum(a for a in coefs.values() if a > 0), den)
-        return (const, coefs, den), max(lo, flo), min(hi, fhi), float(mag * den)
+        return _Network._reduced(const, coefs, den, b + slo, b + shi, abs(b) + smag)
 
     def _act(self, op: _Act, f: Form, lo: Fraction, hi: Fraction) -> tuple[Form, Fraction, Fraction]:
         p = self.p
