@@ -411,3 +411,28 @@ def test_rare_signal_merged_on_a_cut_without_sat(activation):
     wrong = threshnet.compile(text.replace("(x22 ^ x23)", "(x22 | x23)"), activation)
     report = prove(wrong, text, method="nodes", simulate=False)
     assert report.status == "refuted" and report.counterexample is not None
+
+
+def test_local_equal_passes_marks_through_expanded_variables():
+    """b = (s ^ t) ^ t is s.  Expanding b reaches u = i1 & i2 again through t after u was expanded
+    from s's side; u's reads must then count as reached from both sides, or the common cut
+    {i1, i2, i3} is never tried (found by review: the first version returned None here)."""
+    import numpy as np
+
+    from threshnet.prove.encode import _Problem
+
+    p = _Problem("cadical195", 8, None)
+    rows = np.arange(8)
+    i1, i2, i3 = (p.new_var() for _ in range(3))
+    for j, v in enumerate((i1, i2, i3)):
+        p.free.add(v)
+        p.sim[v] = ((rows >> j) & 1).astype(bool)
+    u = p.and_(i1, i2)
+    s = p.and_(u, i3)
+    t = p.xor_(u, i1)
+    b = p.xor_(p.xor_(s, t), t)
+    try:
+        assert b != s and p.local_equal(s, b) is True
+        assert p.local_equal(s, p.xor_(s, t)) is False  # differ on a cut of free inputs
+    finally:
+        p.close()

@@ -100,6 +100,15 @@ def _form_lit(f: Form) -> int | None:
     return None
 
 
+def _reads(d: tuple) -> Iterable[int]:
+    """The literals a definition of :attr:`_Problem.defs` reads."""
+    if d[0] in ("and", "xor"):
+        return (d[1], d[2])
+    if d[0] == "or":
+        return d[1]
+    return [x for x, _ in d[1]]
+
+
 class _Problem:
     """One incremental CaDiCaL instance, with hash-consed gates and simulation values."""
 
@@ -213,7 +222,7 @@ class _Problem:
                 frontier[v] = frontier.get(v, 0) | m
         need = (va != TRUE) | ((vb != TRUE) << 1)
         shared = sum(1 for m in frontier.values() if m == need)
-        inner: set[int] = set()
+        inner: dict[int, int] = {}  # expanded variable -> which literals reach it
         one_side = [-v for v, m in frontier.items() if m != need]  # max-heaps of variables to expand
         both = [-v for v, m in frontier.items() if m == need]
         heapq.heapify(one_side)
@@ -240,19 +249,26 @@ class _Problem:
                 return None
             m = frontier.pop(v)
             shared -= m == need
-            inner.add(v)
-            d = defs[v]
-            reads = (d[1], d[2]) if d[0] in ("and", "xor") else d[1] if d[0] == "or" else [x for x, _ in d[1]]
-            for x in reads:
+            inner[v] = m
+            # v's reads join the frontier with v's marks; a read expanded before passes new marks on
+            # to what it reads, so a variable reached from both sides is seen as shared.
+            stack = [(x, m) for x in _reads(defs[v])]
+            while stack:
+                x, mx = stack.pop()
                 x = abs(x)
-                if x == TRUE or x in inner:
+                if x == TRUE:
+                    continue
+                if x in inner:
+                    if inner[x] | mx != inner[x]:
+                        inner[x] |= mx
+                        stack.extend((y, inner[x]) for y in _reads(defs[x]))
                     continue
                 old = frontier.get(x, 0)
-                new = old | m
-                frontier[x] = new
+                new = old | mx
                 if new != old:
+                    frontier[x] = new
                     heapq.heappush(both if new == need else one_side, -x)
-                shared += (new == need) - (old == need)
+                    shared += (new == need) - (old == need)
         return None
 
     def _agree(self, a: int, b: int, cut: list[int], inner: list[int]) -> bool:
