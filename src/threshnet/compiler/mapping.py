@@ -109,6 +109,8 @@ _CODE = {OP_INPUT: _IN, OP_CONST: _CONST, OP_AND: _AND, OP_OR: _OR, OP_XOR: _XOR
 NATIVE, GATE, XOR, WIRE, CONST, SYM = range(6)
 #: Supports simulated exhaustively for symmetric functions (:mod:`.symmetric`).
 MAX_SUPPORT = 16
+#: Stretched tables remembered by the cut pass at most (95% of stretches repeat one seen before).
+MEMO_LIMIT = 1 << 18
 #: Rungs of a counter layer at most (9symml needs 2).
 MAX_RUNGS = 3
 
@@ -125,17 +127,18 @@ def threshold_functions(n: int) -> dict[int, tuple[tuple[int, ...], int]]:
     ws = np.array(list(itertools.product(rng, repeat=n)), dtype=np.int64).reshape(-1, n)
     assign = np.array([[(a >> j) & 1 for j in range(n)] for a in range(1 << n)], dtype=np.int64)
     sums = ws @ assign.T  # (W, 2^n)
-    table: dict[int, tuple[tuple[int, ...], int]] = {}
     cost = np.abs(ws).sum(1)
     order = np.lexsort((np.abs(ws).max(1), cost))
+    ws, sums = ws[order], sums[order]
     pow2 = (1 << np.arange(1 << n, dtype=np.int64))
-    for i in order:
-        s = sums[i]
-        for t in range(int(s.min()), int(s.max()) + 2):
-            key = int(((s >= t).astype(np.int64) * pow2).sum())
-            if key not in table:
-                table[key] = (tuple(int(w) for w in ws[i]), t)
-    return table
+    ts = np.arange(-MAX_WEIGHT * n, MAX_WEIGHT * n + 2)
+    # keys[i, k]: the table of [ws[i] . x >= ts[k]], for the thresholds from min(sum) to max(sum) + 1
+    keys = ((sums[:, None, :] >= ts[None, :, None]) * pow2).sum(-1)
+    valid = (ts >= sums.min(1)[:, None]) & (ts <= sums.max(1)[:, None] + 1)
+    rows, cols = np.nonzero(valid)  # row-major: by realization, then threshold
+    _, first = np.unique(keys[rows, cols], return_index=True)
+    first.sort()  # the first realization of each table, in the order of the search
+    return {int(keys[rows[f], cols[f]]): (tuple(int(w) for w in ws[rows[f]]), int(ts[cols[f]])) for f in first}
 
 
 # ----------------------------------------------------------------------------- truth tables
@@ -296,12 +299,16 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
     match: dict[tuple[int, int], tuple | None] = {}
     fulls = [(1 << (1 << n)) - 1 for n in range(K + 1)]
     parity = [_parity(n) for n in range(K + 1)]
+    cof = [tuple((m, 1 << j) for j, m in enumerate(_masks(n)[0])) for n in range(K + 1)]
     arr_at = arr.__getitem__
+    memo: dict[tuple[int, tuple[int, ...], int], int] = {}  # (table, positions, n) -> stretched table
     for i in range(n_nodes):
         o = op[i]
         if o == _IN or o == _CONST:
             cuts[i] = [((i,), 2, 1 << (i & 63), 0)]
             continue
+        if len(memo) > MEMO_LIMIT:  # bounded memory on very large graphs
+            memo.clear()
         fi = fin[i]
         k = len(fi)
         delay = 2 if o == _XOR else 1
@@ -332,8 +339,20 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                             continue
                         mb = len(lb)
                         overlap = n < ma + mb
-                        x = ta if ma == n else _stretch(ta, ma, tuple(map(leaves.index, la)), n)
-                        y = tb if mb == n else _stretch(tb, mb, tuple(map(leaves.index, lb)), n)
+                        if ma == n:
+                            x = ta
+                        else:
+                            key = (ta, tuple(map(leaves.index, la)), n)
+                            x = memo.get(key)
+                            if x is None:
+                                x = memo[key] = _stretch(ta, ma, key[1], n)
+                        if mb == n:
+                            y = tb
+                        else:
+                            key = (tb, tuple(map(leaves.index, lb)), n)
+                            y = memo.get(key)
+                            if y is None:
+                                y = memo[key] = _stretch(tb, mb, key[1], n)
                     full = fulls[n]
                     if n0:
                         x ^= full
@@ -408,7 +427,17 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                 key = (n, t)
                 m = match.get(key, False)
                 if m is False:
-                    real = tables4[n].get(t) if n <= TABLE_INPUTS else identify(t, n)
+                    if n <= TABLE_INPUTS:
+                        real = tables4[n].get(t)
+                    else:  # a threshold function is unate in every input: most tables fail at once
+                        for mj, sj in cof[n]:
+                            f0 = t & mj
+                            f1 = (t >> sj) & mj
+                            if f0 & ~f1 and f1 & ~f0:
+                                real = None
+                                break
+                        else:
+                            real = identify(t, n)
                     if real is not None:
                         m = (GATE, real, 1, 1)
                     elif t == parity[n] or t == parity[n] ^ fulls[n]:
@@ -572,6 +601,23 @@ def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
                     stack.extend((x, d + 1) for x in reads[l][c])
         return area
 
+    def added(i: int, q: int) -> int:
+        """What ``walk(i, q, 1)`` would return, without changing the reference counts: a gate enters
+        the cover when nothing references it yet, the first time the walk reaches it."""
+        area = 0
+        seen = set()
+        stack = [(l, 1) for l in reads[i][q]]
+        while stack:
+            l, d = stack.pop()
+            if not is_gate[l] or refs[l] or l in seen:
+                continue
+            seen.add(l)
+            c = choice[l]
+            area += cands[l][c][3]
+            if d < EXACT_DEPTH:
+                stack.extend((x, d + 1) for x in reads[l][c])
+        return area
+
     for i in gates:
         if refs[i]:
             mark(i, choice[i], 1)
@@ -586,8 +632,7 @@ def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
             a = c[4] + max((arr[l] for l in ls), default=0)
             if a > req[i]:
                 continue
-            area = own(i, q) + walk(i, q, 1)
-            walk(i, q, -1)
+            area = own(i, q) + added(i, q)
             if best is None or (area, a) < best[0]:
                 best = ((area, a), q, a)
         if best is not None:

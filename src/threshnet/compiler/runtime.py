@@ -33,10 +33,17 @@ class Step(nn.Module):
 
 
 def empty_linear(in_features: int, out_features: int, dtype: torch.dtype) -> nn.Linear:
-    """An uninitialised ``nn.Linear`` (its weights are set right after)."""
+    """An uninitialised ``nn.Linear`` (its weights are set right after).
+
+    Built on the meta device, then given fresh CPU parameters: ``nn.utils.skip_init`` does the same
+    through ``to_empty``, which imports sympy (half a second per process) for shape reasoning.
+    """
     with warnings.catch_warnings():  # a spec with no inputs gives a zero-width Linear
         warnings.filterwarnings("ignore", "Initializing zero-element tensors", UserWarning)
-        return nn.utils.skip_init(nn.Linear, in_features, out_features, dtype=dtype)
+        lin = nn.Linear(in_features, out_features, device="meta", dtype=dtype)
+    lin.weight = nn.Parameter(torch.empty(out_features, in_features, dtype=dtype))
+    lin.bias = nn.Parameter(torch.empty(out_features, dtype=dtype))
+    return lin
 
 
 class ToSlots(nn.Module):
