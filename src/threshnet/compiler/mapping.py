@@ -43,6 +43,7 @@ costs two gates per bit.
 from __future__ import annotations
 
 import itertools
+from operator import itemgetter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -105,6 +106,8 @@ OBJECTIVES = ("depth", "size")
 # op codes of the compact node records
 _IN, _CONST, _AND, _OR, _XOR, _TH = range(6)
 _CODE = {OP_INPUT: _IN, OP_CONST: _CONST, OP_AND: _AND, OP_OR: _OR, OP_XOR: _XOR, OP_THRESHOLD: _TH}
+# a kept cut is (deepest leaf's arrival, size, leaves, table, signature)
+_by_depth, _by_size = itemgetter(0, 1), itemgetter(1, 0)
 # candidate kinds
 NATIVE, GATE, XOR, WIRE, CONST, SYM = range(6)
 #: Supports simulated exhaustively for symmetric functions (:mod:`.symmetric`).
@@ -461,9 +464,9 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
         arr[i] = best_arr
         cands[i] = mine
         if len(kept) > C - 1:  # half the places to the shallowest cuts, the rest to the smallest
-            kept.sort(key=lambda c: (c[0], c[1]))
+            kept.sort(key=_by_depth)
             rest = kept[(C - 1) // 2:]
-            rest.sort(key=lambda c: (c[1], c[0]))
+            rest.sort(key=_by_size)
             kept = kept[:(C - 1) // 2] + rest[:C - 1 - (C - 1) // 2]
         cuts[i] = [((i,), 2, 1 << (i & 63), best_arr)] + [(l, t, sg, d) for d, _, l, t, sg in kept]
         for u in fi:
@@ -532,9 +535,10 @@ def _select(net: _Net, cands: list[list[tuple]], arr0: list[int], depth0: list[i
         req, refs = _required(net, gates, reads, cands, choice, target)
         est = [max(1, r) if r else max(1, f) for r, f in zip(refs, net.fanout)]
         _flow_pass(gates, cands, reads, est, arr, flow, choice, req)
+    rungs: dict[tuple[int, int], tuple[tuple, tuple]] = {}  # (node, candidate) -> _rung_keys
     for _ in range(EXACT_PASSES):
         req, refs = _required(net, gates, reads, cands, choice, target)
-        _exact_pass(net, gates, cands, reads, choice, arr, req, refs)
+        _exact_pass(net, gates, cands, reads, choice, arr, req, refs, rungs)
     return choice
 
 
@@ -563,26 +567,35 @@ def _rung_keys(net: _Net, i: int, c: tuple) -> tuple[tuple, tuple]:
     return (), ()
 
 
-def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
+def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs, rungs: dict) -> None:
     """Exact local area: each node of the cover takes the candidate that adds the fewest gates to the
     cover (its own cost plus the logic only it would read), among those meeting the required time.
     A candidate's own cost counts the XOR rungs it shares with gates of the cover (estimate)."""
     op = net.op
     is_gate = [o != _IN and o != _CONST for o in op]
+    arr_at = arr.__getitem__
     have: dict[tuple, int] = {}  # [sum >= t] gates of the cover
     need: dict[tuple, int] = {}  # XOR rungs of the cover
 
+    def keys(i: int, q: int) -> tuple[tuple, tuple]:
+        k = rungs.get((i, q))
+        if k is None:
+            k = rungs[i, q] = _rung_keys(net, i, cands[i][q])
+        return k
+
     def mark(i: int, q: int, step: int) -> None:
-        is_, needs = _rung_keys(net, i, cands[i][q])
+        is_, needs = keys(i, q)
         for k in is_:
             have[k] = have.get(k, 0) + step
         for k in needs:
             need[k] = need.get(k, 0) + step
 
     def own(i: int, q: int) -> int:
-        c = cands[i][q]
-        is_, needs = _rung_keys(net, i, c)
-        return c[3] - sum(1 for k in needs if have.get(k, 0) > 0) - sum(1 for k in is_ if need.get(k, 0) > 0)
+        is_, needs = keys(i, q)
+        if not is_ and not needs:
+            return cands[i][q][3]
+        return (cands[i][q][3] - sum(1 for k in needs if have.get(k, 0) > 0)
+                - sum(1 for k in is_ if need.get(k, 0) > 0))
 
     def walk(i: int, q: int, step: int) -> int:
         """Reference (step 1) or dereference (step -1) candidate q of node i; the gates that enter
@@ -627,10 +640,10 @@ def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
         walk(i, choice[i], -1)
         mark(i, choice[i], -1)
         best = None
-        for q, c in enumerate(cands[i]):
-            ls = reads[i][q]
-            a = c[4] + max((arr[l] for l in ls), default=0)
-            if a > req[i]:
+        r = req[i]
+        for q, (c, ls) in enumerate(zip(cands[i], reads[i])):
+            a = c[4] + max(map(arr_at, ls), default=0)
+            if a > r:
                 continue
             area = own(i, q) + added(i, q)
             if best is None or (area, a) < best[0]:
@@ -642,18 +655,22 @@ def _exact_pass(net: _Net, gates, cands, reads, choice, arr, req, refs) -> None:
 
 
 def _flow_pass(gates, cands, reads, est, arr, flow, choice, req) -> None:
+    """Per node in topological order: the candidate of least (arrival, area flow), or with required
+    times ``req``, of least area flow among those that meet it."""
     inf = float("inf")
+    share = [f / e for f, e in zip(flow, est)]  # a leaf's area flow per use (its leaves come first)
+    arr_at, share_at = arr.__getitem__, share.__getitem__
     for i in gates:
         best = None
         limit = inf if req is None else req[i]
-        for q, c in enumerate(cands[i]):
-            ls = reads[i][q]
-            a = c[4] + max((arr[l] for l in ls), default=0)
-            f = c[3] + sum(flow[l] / est[l] for l in ls)
+        for q, (c, ls) in enumerate(zip(cands[i], reads[i])):
+            a = c[4] + max(map(arr_at, ls), default=0)
+            f = c[3] + sum(map(share_at, ls))
             key = (a, f) if req is None else ((0, f, a) if a <= limit else (1, a, f))
             if best is None or key < best[0]:
                 best = (key, q, a, f)
         _, choice[i], arr[i], flow[i] = best
+        share[i] = flow[i] / est[i]
 
 
 def _required(net: _Net, gates: list[int], reads, cands, choice: list[int], target: int):
