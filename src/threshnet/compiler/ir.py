@@ -410,13 +410,14 @@ def _verify_spec(spec: Spec) -> None:
 
 def _topological(g: nx.DiGraph, stage: str) -> list:
     """Kahn's order of ``g``, or IRError at a node that lies on a cycle."""
-    indeg = {v: d for v, d in g.in_degree()}
+    pred, succ = g._pred, g._succ  # the adjacency dicts: networkx's views cost more per call
+    indeg = {v: len(p) for v, p in pred.items()}
     ready = [v for v, d in indeg.items() if d == 0]
     order = []
     while ready:
         v = ready.pop()
         order.append(v)
-        for w in g.successors(v):
+        for w in succ[v]:
             indeg[w] -= 1
             if indeg[w] == 0:
                 ready.append(w)
@@ -427,7 +428,7 @@ def _topological(g: nx.DiGraph, stage: str) -> list:
         seen: set = set()
         while v not in seen:
             seen.add(v)
-            v = next(u for u in g.predecessors(v) if u in left)
+            v = next(u for u in pred[v] if u in left)
         raise IRError(stage, v, "lies on a cycle")
     return order
 
@@ -437,18 +438,19 @@ def _verify_inputs(g: nx.DiGraph, stage: str, is_input) -> None:
     if not isinstance(inputs, (tuple, list)):
         raise IRError(stage, None, "graph[INPUTS] is missing")
     prev = None
+    node, pred = g._node, g._pred
     for v in inputs:
         if v not in g:
             raise IRError(stage, v, "input port is not in the graph")
-        if not is_input(g.nodes[v]):
+        if not is_input(node[v]):
             raise IRError(stage, v, "input port is not an input node")
         if prev is not None and not prev < v:
             raise IRError(stage, v, f"inputs out of port order (node {v} after node {prev})")
-        if g.in_degree(v):
+        if pred[v]:
             raise IRError(stage, v, "input has fanins")
         prev = v
     listed = set(inputs)
-    for v, d in g.nodes(data=True):
+    for v, d in node.items():
         if is_input(d) and v not in listed:
             raise IRError(stage, v, "input node is not an input port")
 
@@ -457,26 +459,28 @@ def _verify_reach(g: nx.DiGraph, stage: str, roots: Iterable[int], is_input) -> 
     """Every non-input node reaches an output (reverse search from the output nodes)."""
     seen = set()
     stack = list(roots)
+    pred = g._pred
     while stack:
         v = stack.pop()
         if v in seen:
             continue
         seen.add(v)
-        stack.extend(g.predecessors(v))
-    dead = [v for v, d in g.nodes(data=True) if v not in seen and not is_input(d)]
+        stack.extend(pred[v])
+    dead = [v for v, d in g._node.items() if v not in seen and not is_input(d)]
     if dead:
         raise IRError(stage, min(dead), "gate reaches no output")
 
 
 def _verify_boolean(g: nx.DiGraph, stage: str) -> None:
     ops = (OP_INPUT, OP_CONST, OP_AND, OP_OR, OP_XOR) + ((OP_THRESHOLD,) if stage == "mapped" else ())
-    for v, d in g.nodes(data=True):
+    pred = g._pred
+    for v, d in g._node.items():
         op = d.get(OP)
         if op not in ops:
             raise IRError(stage, v, f"unknown op {op!r}")
         if NAME not in d:
             raise IRError(stage, v, "has no NAME")
-        k = g.in_degree(v)
+        k = len(pred[v])
         if op in (OP_INPUT, OP_CONST) and k:
             raise IRError(stage, v, f"{op} node has {k} operand(s)")
         if op in (OP_AND, OP_OR) and k < 2:
@@ -486,7 +490,7 @@ def _verify_boolean(g: nx.DiGraph, stage: str) -> None:
         if op == OP_THRESHOLD:
             if not _is_int(d.get(THRESHOLD)):
                 raise IRError(stage, v, f"threshold {d.get(THRESHOLD)!r} is not an integer")
-        for u, _, e in g.in_edges(v, data=True):
+        for u, e in pred[v].items():
             if not isinstance(e.get(NEG), bool):
                 raise IRError(stage, v, f"edge from {u} has no boolean NEG")
             if op == OP_THRESHOLD and not _is_int(e.get(WEIGHT)):
@@ -512,22 +516,24 @@ _ROLE_ARITY = {"copy": 1, "not": 1, "const": 0}
 
 def _verify_threshold(g: nx.DiGraph, stage: str) -> None:
     layered = stage == "layered"
-    for v, d in g.nodes(data=True):
+    pred = g._pred
+    for v, d in g._node.items():
         kind = d.get(KIND)
         if kind not in (KIND_INPUT, KIND_GATE):
             raise IRError(stage, v, f"unknown kind {kind!r}")
         if kind == KIND_GATE:
-            if not _is_int(d.get(THRESHOLD)):
-                raise IRError(stage, v, f"threshold {d.get(THRESHOLD)!r} is not an integer")
+            t = d.get(THRESHOLD)
+            if type(t) is not int and not _is_int(t):
+                raise IRError(stage, v, f"threshold {t!r} is not an integer")
             if not isinstance(d.get(ROLE), str):
                 raise IRError(stage, v, "gate has no ROLE")
-            k = g.in_degree(v)
+            k = len(pred[v])
             want = _ROLE_ARITY.get(d[ROLE])
             if want is not None and k != want:
                 raise IRError(stage, v, f"{d[ROLE]} gate has {k} operand(s), needs {want}")
-        for u, _, e in g.in_edges(v, data=True):
+        for u, e in pred[v].items():
             w = e.get(WEIGHT)
-            if not _is_int(w) or w == 0:
+            if (type(w) is not int and not _is_int(w)) or w == 0:
                 raise IRError(stage, v, f"weight {w!r} on the edge from {u} is not a nonzero integer")
     _topological(g, stage)
     is_input = lambda d: d[KIND] == KIND_INPUT  # noqa: E731
@@ -575,18 +581,21 @@ def _verify_layers(g: nx.DiGraph, stage: str, owners: set) -> None:
     depth = g.graph.get(DEPTH)
     if not _is_int(depth) or depth < 1:
         raise IRError(stage, None, f"depth {depth!r} is not a positive integer")
-    for v, d in g.nodes(data=True):
+    node = g._node
+    for v, d in node.items():
         y = d.get(LAYER)
-        if not _is_int(y):
+        if type(y) is not int and not _is_int(y):
             raise IRError(stage, v, f"layer {y!r} is not an integer")
         if d[KIND] == KIND_INPUT and y != 0:
             raise IRError(stage, v, f"input at layer {y}, not 0")
         if d[KIND] == KIND_GATE and not 1 <= y <= depth:
             raise IRError(stage, v, f"gate at layer {y}, outside 1..{depth}")
-    for u, v in g.edges:
-        if g.nodes[u][LAYER] >= g.nodes[v][LAYER]:
-            raise IRError(stage, v, f"reads node {u} of layer {g.nodes[u][LAYER]} from layer {g.nodes[v][LAYER]}")
-    deepest = max([1] + [g.nodes[v][LAYER] for v in owners])
+    for u, vs in g._succ.items():
+        yu = node[u][LAYER]
+        for v in vs:
+            if yu >= node[v][LAYER]:
+                raise IRError(stage, v, f"reads node {u} of layer {yu} from layer {node[v][LAYER]}")
+    deepest = max([1] + [node[v][LAYER] for v in owners])
     if deepest != depth:
         raise IRError(stage, None, f"depth {depth}, but the deepest output gate is at layer {deepest}")
 
@@ -594,7 +603,7 @@ def _verify_layers(g: nx.DiGraph, stage: str, owners: set) -> None:
 def _check_row(stage: str, where: tuple[int, int], cols: Sequence[int], vals: Sequence[float], bias: float,
                width: int) -> None:
     for j, c in zip(cols, vals):
-        if not _is_int(j) or not 0 <= j < width:
+        if (type(j) is not int and not _is_int(j)) or not 0 <= j < width:
             raise IRError(stage, where, f"reads column {j!r}, outside 0..{width - 1}")
         if not math.isfinite(c) or c != int(c):
             raise IRError(stage, where, f"weight {c!r} is not an integer")
