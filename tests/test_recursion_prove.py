@@ -1,13 +1,14 @@
-"""``prove`` on the chains of test_recursion: 245 and 5,000 operands, a 100,000-operand mixed chain,
-the 100,000-deep ``~``, at Python's default recursion limit (a file of its own so that the two test
-workers share the long runs)."""
+"""``prove`` on the chains of test_recursion: 245 and 5,000 operands, a 100,000-operand mixed chain
+(with test_recursion's network checks), the 100,000-deep ``~``, at Python's default recursion limit (a
+file of its own so that the two test workers share the long runs)."""
 
 from __future__ import annotations
 
 import pytest
 
 import threshnet
-from test_recursion import AND, N, OR, SYM, XOR, chain_text, default_recursion_limit  # noqa: F401 (autouse)
+from test_recursion import (AND, N, OR, SYM, XOR, chain_text, default_recursion_limit,  # noqa: F401 (autouse)
+                            exercise_network)
 
 # --- prove ------------------------------------------------------------------------------------------------------------
 
@@ -55,11 +56,14 @@ def test_prove_xor_chain_merges_without_sat(activation, output_step):
     assert threshnet.prove(wrong, text, method="nodes", simulate=False).status == "refuted"
 
 
-@prove_deps
-def test_prove_100k_operand_mixed_chain():
-    """Item 6 of the crash-free issue: the 100,000-operand mixed chain proves, not only compiles and checks."""
+def test_prove_100k_operand_mixed_chain(tmp_path):
+    """Item 6 of the crash-free issue: the 100,000-operand mixed chain compiles, runs, copies, saves, loads
+    and proves (one compile for all of it: the longest test of the suite)."""
     spec = threshnet.parse(chain_text(N, "mixed"))
     net = threshnet.compile(spec, "step", layout="sparse")
+    exercise_network(net, spec, "mixed", tmp_path)
+    if not __import__("importlib").import_module("threshnet.prove").available():
+        pytest.skip("the network checks ran; proving needs python-sat and pindakaas (pip install 'threshnet[prove]')")
     assert threshnet.prove(net, spec, method="nodes", timeout=600).proved
 
 
