@@ -392,7 +392,13 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                 full = fulls[n]
                 tabs = []
                 for (cl, ct, _, _), neg in zip(picks, negs[i]):
-                    t = _stretch(ct, len(cl), tuple(map(leaves.index, cl)), n)
+                    if len(cl) == n:
+                        t = ct
+                    else:
+                        key = (ct, tuple(map(leaves.index, cl)), n)
+                        t = memo.get(key)
+                        if t is None:
+                            t = memo[key] = _stretch(ct, len(cl), key[1], n)
                     tabs.append(t ^ full if neg else t)
                 if o == _AND:
                     acc = full
