@@ -305,6 +305,15 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
     cof = [tuple((m, 1 << j) for j, m in enumerate(_masks(n)[0])) for n in range(K + 1)]
     arr_at = arr.__getitem__
     memo: dict[tuple[int, tuple[int, ...], int], int] = {}  # (table, positions, n) -> stretched table
+
+    def stretched(t: int, cut: tuple[int, ...], leaves: tuple[int, ...]) -> int:
+        """The table ``t`` over ``cut`` re-expressed over ``leaves`` (a superset), memoized."""
+        key = (t, tuple(map(leaves.index, cut)), len(leaves))
+        r = memo.get(key)
+        if r is None:
+            r = memo[key] = _stretch(t, len(cut), key[1], key[2])
+        return r
+
     for i in range(n_nodes):
         o = op[i]
         if o == _IN or o == _CONST:
@@ -342,20 +351,8 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                             continue
                         mb = len(lb)
                         overlap = n < ma + mb
-                        if ma == n:
-                            x = ta
-                        else:
-                            key = (ta, tuple(map(leaves.index, la)), n)
-                            x = memo.get(key)
-                            if x is None:
-                                x = memo[key] = _stretch(ta, ma, key[1], n)
-                        if mb == n:
-                            y = tb
-                        else:
-                            key = (tb, tuple(map(leaves.index, lb)), n)
-                            y = memo.get(key)
-                            if y is None:
-                                y = memo[key] = _stretch(tb, mb, key[1], n)
+                        x = ta if ma == n else stretched(ta, la, leaves)
+                        y = tb if mb == n else stretched(tb, lb, leaves)
                     full = fulls[n]
                     if n0:
                         x ^= full
@@ -392,13 +389,7 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                 full = fulls[n]
                 tabs = []
                 for (cl, ct, _, _), neg in zip(picks, negs[i]):
-                    if len(cl) == n:
-                        t = ct
-                    else:
-                        key = (ct, tuple(map(leaves.index, cl)), n)
-                        t = memo.get(key)
-                        if t is None:
-                            t = memo[key] = _stretch(ct, len(cl), key[1], n)
+                    t = ct if len(cl) == n else stretched(ct, cl, leaves)
                     tabs.append(t ^ full if neg else t)
                 if o == _AND:
                     acc = full
