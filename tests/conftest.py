@@ -70,6 +70,7 @@ SLOW_TESTS = (
     "tests/test_recursion_prove.py::test_prove_100k_operand_mixed_chain",
     "tests/test_examples_reference.py::test_example_truth_table[majority17.bool]",
     # Over 0.75 s each in `make test-fast` (measured on 2 cores, 2026-12-01):
+    "tests/test_compile.py::test_compiling_does_not_import_sympy",
     "tests/test_arith_compile.py::test_random_rows_wide[add3",
     "tests/test_arith_compile.py::test_random_rows_wide[mul",
     "tests/test_arith_compile.py::test_random_rows_wide[popcount",

@@ -154,3 +154,15 @@ def test_save_and_load_round_trip(tmp_path):
     back = threshnet.load(path)
     assert back.input_names == net.input_names and back.output_names == net.output_names
     assert threshnet.check(back, HALF_ADDER).ok
+
+
+def test_compiling_does_not_import_sympy():
+    """Every CLI command compiles or loads a network; building its layers once imported sympy through
+    ``nn.utils.skip_init`` (half a second per process, a quarter of a half adder's compile)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threshnet; net = threshnet.compile('c1 = a0 & b0; c0 = a0 ^ b0', 'relu', layout='mlp'); "
+            "threshnet.compile('y = a | b', 'step', layout='sparse'); print('sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
