@@ -44,7 +44,8 @@ import networkx as nx
 from ..compiler.errors import SpecError
 from ..compiler.ports import WordPort, ports_of
 from ..compiler.keys import INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR, OUTPUTS
-from ..compiler.spec import KEYWORDS, Assign, BinOp, Const, Expr, Name, Not, Spec, children, render_expr
+from ..compiler.spec import (KEYWORDS, Assign, BinOp, Const, Expr, Name, Not, Spec, fold_expr, names_read_once,
+                             render_expr)
 from ._netlist import unique_name
 
 __all__ = ["WRITE_FORMATS", "apply_renaming", "read_renaming", "rename_for", "write", "write_text"]
@@ -146,30 +147,8 @@ def rename_for(spec: Spec, format: str) -> dict[str, str]:
     return mapping
 
 
-def _dag_postorder(roots: Iterable[Expr]) -> list[Expr]:
-    """Every node under ``roots`` once, children first: an expression object that a spec shares (as
-    bit-blasted words do) is visited once, so the walk stays linear where a tree walk is exponential."""
-    out: list[Expr] = []
-    seen: set[int] = set()
-    for root in roots:
-        stack: list[tuple[Expr, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                out.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(children(node)))
-    return out
-
-
 def _all_names(e: Expr) -> Iterable[Name]:
-    for node in _dag_postorder((e,)):
-        if isinstance(node, Name):
-            yield node
+    return names_read_once(e)
 
 
 def _rename_block(mapping: dict[str, str]) -> list[str]:
@@ -223,21 +202,18 @@ def _renamed(spec: Spec, mapping: dict[str, str]) -> Spec:
     if not mapping:
         return spec
     get = mapping.get
-    new: dict[int, Expr] = {}  # id of an original node -> its renamed copy (shared nodes stay shared)
-    for node in _dag_postorder(a.expr for a in spec.assignments):
-        if isinstance(node, Name):
-            n = get(node.id)
-            new[id(node)] = node if n is None else Name(n)
-        elif isinstance(node, Const):
-            new[id(node)] = node
-        elif isinstance(node, Not):
-            new[id(node)] = Not(new[id(node.operand)])
-        else:
-            new[id(node)] = BinOp(node.op, new[id(node.left)], new[id(node.right)])
+    memo: dict[int, Expr] = {}  # shared by every assignment: shared nodes stay shared
+
+    def leaf(node: Const | Name) -> Expr:
+        return Name(get(node.id)) if isinstance(node, Name) and node.id in mapping else node
+
+    def rename(e: Expr) -> Expr:
+        return fold_expr(e, leaf, lambda node, v: Not(v), lambda node, l, r: BinOp(node.op, l, r), memo)
+
     return Spec(
         inputs=tuple(get(n, n) for n in spec.inputs),
         outputs=tuple(get(n, n) for n in spec.outputs),
-        assignments=tuple(Assign(get(a.target, a.target), new[id(a.expr)]) for a in spec.assignments),
+        assignments=tuple(Assign(get(a.target, a.target), rename(a.expr)) for a in spec.assignments),
         filename=spec.filename,
     )
 
@@ -323,48 +299,44 @@ def _bool_statements(spec: Spec) -> list[str]:
     (once its own named parts count one each) gets a statement of its own, named ``_t1``, ``_t2``, ...
     (skipping names in use), just before the first assignment that reads it; so the text grows with
     the spec's size, where writing trees would repeat shared parts exponentially often."""
-    uses: dict[int, int] = {}
-    names = set()
-    for node in _dag_postorder(a.expr for a in spec.assignments):
-        for c in children(node):
+    uses: dict[int, int] = {}  # readers of each node object
+    names: set[str] = set()
+
+    def count(*nodes: Expr) -> None:
+        for c in nodes:
             uses[id(c)] = uses.get(id(c), 0) + 1
+
+    def leaf(node: Const | Name) -> None:
         if isinstance(node, Name):
             names.add(node.id)
+
+    memo: dict[int, None] = {}
     for a in spec.assignments:
-        uses[id(a.expr)] = uses.get(id(a.expr), 0) + 1
+        fold_expr(a.expr, leaf, lambda node, _: count(node.operand), lambda node, _l, _r: count(node.left, node.right),
+                  memo)
+        count(a.expr)
     used = set(spec.inputs) | set(spec.outputs) | {a.target for a in spec.assignments} | names | set(KEYWORDS)
-    size: dict[int, int] = {}  # nodes written out for each node, a named child counting one
-    temp: dict[int, str] = {}
-    new: dict[int, Expr] = {}  # each node with its named children replaced by their names
-
-    def ref(c: Expr) -> Expr:
-        return Name(temp[id(c)]) if id(c) in temp else new[id(c)]
-
     lines: list[str] = []
-    seen: set[int] = set()
+    n_temps = 0
+
+    def written(node: Expr, e: Expr, size: int) -> tuple[Expr, int]:
+        """How readers write ``node`` (``e``, of ``size`` nodes): itself, or a new name for it."""
+        nonlocal n_temps
+        if size <= _SHARED_TEXT or uses[id(node)] < 2:
+            return e, size
+        n_temps += 1
+        name = unique_name(f"_t{n_temps}", used)
+        used.add(name)
+        lines.append(f"{name} = {render_expr(e)}")
+        return Name(name), 1
+
+    # Each node once, children first, in the order the assignments reach them (their names come first).
+    memo2: dict[int, tuple[Expr, int]] = {}
     for a in spec.assignments:
-        stack: list[tuple[Expr, bool]] = [(a.expr, False)]
-        while stack:  # the nodes this assignment reaches first, children first
-            node, expanded = stack.pop()
-            if not expanded:
-                if id(node) not in seen:
-                    seen.add(id(node))
-                    stack.append((node, True))
-                    stack.extend((c, False) for c in reversed(children(node)))
-                continue
-            k = size[id(node)] = 1 + sum(size[id(c)] for c in children(node))
-            if isinstance(node, Not):
-                new[id(node)] = Not(ref(node.operand))
-            elif isinstance(node, BinOp):
-                new[id(node)] = BinOp(node.op, ref(node.left), ref(node.right))
-            else:
-                new[id(node)] = node
-            if k > _SHARED_TEXT and uses[id(node)] > 1:
-                temp[id(node)] = name = unique_name(f"_t{len(temp) + 1}", used)
-                used.add(name)
-                size[id(node)] = 1
-                lines.append(f"{name} = {render_expr(new[id(node)])}")
-        lines.append(f"{a.target} = {render_expr(ref(a.expr))}")
+        e, _ = fold_expr(a.expr, lambda node: (node, 1),
+                         lambda node, v: written(node, Not(v[0]), 1 + v[1]),
+                         lambda node, l, r: written(node, BinOp(node.op, l[0], r[0]), 1 + l[1] + r[1]), memo2)
+        lines.append(f"{a.target} = {render_expr(e)}")
     return lines
 
 
