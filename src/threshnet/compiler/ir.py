@@ -358,7 +358,7 @@ def verify(ir: Any, stage: str | None = None, *, n_inputs: int | None = None,
 
 
 def _is_int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+    return type(x) is int or (isinstance(x, int) and not isinstance(x, bool))
 
 
 def _verify_spec(spec: Spec) -> None:
@@ -523,7 +523,7 @@ def _verify_threshold(g: nx.DiGraph, stage: str) -> None:
             raise IRError(stage, v, f"unknown kind {kind!r}")
         if kind == KIND_GATE:
             t = d.get(THRESHOLD)
-            if type(t) is not int and not _is_int(t):
+            if not _is_int(t):
                 raise IRError(stage, v, f"threshold {t!r} is not an integer")
             if not isinstance(d.get(ROLE), str):
                 raise IRError(stage, v, "gate has no ROLE")
@@ -533,7 +533,7 @@ def _verify_threshold(g: nx.DiGraph, stage: str) -> None:
                 raise IRError(stage, v, f"{d[ROLE]} gate has {k} operand(s), needs {want}")
         for u, e in pred[v].items():
             w = e.get(WEIGHT)
-            if (type(w) is not int and not _is_int(w)) or w == 0:
+            if not _is_int(w) or w == 0:
                 raise IRError(stage, v, f"weight {w!r} on the edge from {u} is not a nonzero integer")
     _topological(g, stage)
     is_input = lambda d: d[KIND] == KIND_INPUT  # noqa: E731
@@ -584,7 +584,7 @@ def _verify_layers(g: nx.DiGraph, stage: str, owners: set) -> None:
     node = g._node
     for v, d in node.items():
         y = d.get(LAYER)
-        if type(y) is not int and not _is_int(y):
+        if not _is_int(y):
             raise IRError(stage, v, f"layer {y!r} is not an integer")
         if d[KIND] == KIND_INPUT and y != 0:
             raise IRError(stage, v, f"input at layer {y}, not 0")
@@ -603,7 +603,7 @@ def _verify_layers(g: nx.DiGraph, stage: str, owners: set) -> None:
 def _check_row(stage: str, where: tuple[int, int], cols: Sequence[int], vals: Sequence[float], bias: float,
                width: int) -> None:
     for j, c in zip(cols, vals):
-        if (type(j) is not int and not _is_int(j)) or not 0 <= j < width:
+        if not _is_int(j) or not 0 <= j < width:
             raise IRError(stage, where, f"reads column {j!r}, outside 0..{width - 1}")
         if not math.isfinite(c) or c != int(c):
             raise IRError(stage, where, f"weight {c!r} is not an integer")

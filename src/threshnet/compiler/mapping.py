@@ -302,7 +302,6 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
     match: dict[tuple[int, int], tuple | None] = {}
     fulls = [(1 << (1 << n)) - 1 for n in range(K + 1)]
     parity = [_parity(n) for n in range(K + 1)]
-    cof = [tuple((m, 1 << j) for j, m in enumerate(_masks(n)[0])) for n in range(K + 1)]
     arr_at = arr.__getitem__
     memo: dict[tuple[int, tuple[int, ...], int], int] = {}  # (table, positions, n) -> stretched table
 
@@ -427,17 +426,7 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
                 key = (n, t)
                 m = match.get(key, False)
                 if m is False:
-                    if n <= TABLE_INPUTS:
-                        real = tables4[n].get(t)
-                    else:  # a threshold function is unate in every input: most tables fail at once
-                        for mj, sj in cof[n]:
-                            f0 = t & mj
-                            f1 = (t >> sj) & mj
-                            if f0 & ~f1 and f1 & ~f0:
-                                real = None
-                                break
-                        else:
-                            real = identify(t, n)
+                    real = tables4[n].get(t) if n <= TABLE_INPUTS else identify(t, n)
                     if real is not None:
                         m = (GATE, real, 1, 1)
                     elif t == parity[n] or t == parity[n] ^ fulls[n]:
