@@ -5,10 +5,9 @@ made in layer ``y`` and last read in layer ``R`` rides ``R - y - 1``
 pass-through neurons; an output port's gate is carried to the last layer
 (as if read in layer ``depth + 1``).  With the depth fixed to the critical
 path, choosing layers that minimise the total is a linear program whose
-constraints are all differences, so its optimum is integral.  We solve its
-dual, a min-cost flow, with networkx's network simplex, and read the layers
-back as shortest-path potentials.  Above ``EXACT_LIMIT`` gates we fall back
-to as-soon-as-possible layers.
+constraints are all differences, so its optimum is integral: HiGHS's simplex
+method solves it (:func:`optimal_layers`).  Above ``EXACT_LIMIT`` gates we fall
+back to as-soon-as-possible layers.
 
 Layering also picks each XOR's threshold form, since which one needs fewer
 neurons depends on the layers (see ``threshold``).
@@ -19,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import networkx as nx
+import numpy as np
 
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, OUTPUTS, WEIGHT, XORS
 from .ir import XorForm
@@ -29,7 +29,6 @@ EXACT_LIMIT = 20_000
 #: Rounds of "switch XOR forms, then re-layer".
 XOR_ROUNDS = 4
 
-_ROOT = -1
 
 
 def asap_layers(g: nx.DiGraph) -> dict[int, int]:
@@ -71,61 +70,85 @@ def passthroughs(g: nx.DiGraph, y: dict[int, int], depth: int) -> int:
 
 
 def optimal_layers(g: nx.DiGraph, depth: int) -> dict[int, int]:
-    """Layers minimising pass-throughs for the given depth (exact, via min-cost flow)."""
+    """Layers minimising pass-throughs for the given depth (exact: a linear program solved by HiGHS).
+
+    Columns are the gates' layers ``y_v`` (bounds ``1..depth``), then one ``M_s`` per signal that is
+    read or is an output (``M_s >= depth + 1`` for an output); rows are ``y_v - y_u >= 1`` for each
+    edge between gates and ``M_s - y_r >= 0`` for each reader ``r`` of ``s``; the cost is
+    ``sum_s (M_s - y_s)``.  Every row is a difference of two columns, so the matrix is totally
+    unimodular and an optimal vertex (interior point, then crossover) is integral; it is rounded and every row is
+    re-checked in integers.
+    """
+    import highspy
+
+    from .lp_threshold import highs
+
+    nodes = g.nodes
+    pred, succ = g._pred, g._succ
     owned = _owned(g)
-
-    def node(v: int) -> int:
-        return _ROOT if g.nodes[v][KIND] == KIND_INPUT else v
-
-    # Constraints y[j] - y[i] >= d, kept as arcs i -> j with the largest d.
-    d: dict[tuple, int] = {}
-
-    def arc(i, j, dist: int) -> None:
-        if d.get((i, j), dist - 1) < dist:
-            d[(i, j)] = dist
-
-    demand: dict[object, int] = {_ROOT: 0}
-    for v in g.nodes:
-        if g.nodes[v][KIND] == KIND_INPUT:
-            continue
-        demand.setdefault(v, 0)
-        arc(_ROOT, v, 1)
-        arc(v, _ROOT, -depth)
-        for u in g.predecessors(v):
-            arc(node(u), v, 1)
-    for s in g.nodes:
-        readers = list(g.successors(s))
+    gates = [v for v in nodes if nodes[v][KIND] != KIND_INPUT]
+    if not gates:
+        return {v: 0 for v in nodes}
+    col = {v: q for q, v in enumerate(gates)}
+    n_y = len(gates)
+    cost = [0.0] * n_y
+    lower = [1.0] * n_y
+    rows_a: list[int] = []  # row r: column rows_a[r] minus column rows_b[r] >= rows_lo[r]
+    rows_b: list[int] = []
+    rows_lo: list[float] = []
+    for v in gates:
+        for u in pred[v]:
+            if u in col:
+                rows_a.append(col[v])
+                rows_b.append(col[u])
+                rows_lo.append(1.0)
+    n_m = 0
+    for s in nodes:
+        readers = succ[s]
         if not readers and s not in owned:
             continue
-        m = ("M", s)  # M >= every reader's layer; cost M - y[s]
-        demand[m] = 1
-        demand[node(s)] = demand.get(node(s), 0) - 1
+        m = n_y + n_m
+        n_m += 1
+        cost.append(1.0)
+        lower.append(float(depth + 1) if s in owned else 0.0)
+        if s in col:
+            cost[col[s]] -= 1.0
         for r in readers:
-            arc(r, m, 0)
-        if s in owned:
-            arc(_ROOT, m, depth + 1)
-    flow_net = nx.DiGraph()
-    for n, dem in demand.items():
-        flow_net.add_node(n, demand=dem)
-    for (i, j), dist in d.items():
-        flow_net.add_edge(i, j, weight=-dist)
-    _, flow = nx.network_simplex(flow_net)
-    # Potentials: every constraint holds, and those carrying flow are tight.
-    res = nx.DiGraph()
-    res.add_nodes_from(flow_net.nodes)
-
-    def res_arc(i, j, w: int) -> None:
-        if not res.has_edge(i, j) or res[i][j]["w"] > w:
-            res.add_edge(i, j, w=w)
-
-    for (i, j), dist in d.items():
-        res_arc(i, j, -dist)
-        if flow[i][j] > 0:
-            res_arc(j, i, dist)
-    dist_from_root = nx.single_source_bellman_ford_path_length(res, _ROOT, weight="w")
-    y = {}
-    for v in g.nodes:
-        y[v] = 0 if g.nodes[v][KIND] == KIND_INPUT else -dist_from_root[v]
+            rows_a.append(m)
+            rows_b.append(col[r])
+            rows_lo.append(0.0)
+    n_cols, n_rows = n_y + n_m, len(rows_a)
+    h = highs()
+    h.clearModel()
+    h.setOptionValue("solver", "ipm")  # interior point, then crossover to an optimal vertex
+    h.setOptionValue("run_crossover", "on")
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = np.array(cost)
+    lp.col_lower_ = np.array(lower)
+    lp.col_upper_ = np.concatenate([np.full(n_y, float(depth)), np.full(n_m, highspy.kHighsInf)])
+    lp.row_lower_ = np.array(rows_lo)
+    lp.row_upper_ = np.full(n_rows, highspy.kHighsInf)
+    a = lp.a_matrix_
+    a.format_ = highspy.MatrixFormat.kRowwise
+    a.num_col_, a.num_row_ = n_cols, n_rows
+    a.start_ = np.arange(0, 2 * n_rows + 1, 2, dtype=np.int32)
+    a.index_ = np.column_stack([rows_a, rows_b]).astype(np.int32).reshape(-1) if n_rows else np.zeros(0, np.int32)
+    a.value_ = np.tile([1.0, -1.0], n_rows)
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    h.setOptionValue("solver", "choose")
+    h.setOptionValue("run_crossover", "choose")
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"layering: HiGHS gave {h.modelStatusToString(status)} for a feasible program")
+    x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
+    if n_rows and not bool((x[rows_a] - x[rows_b] >= np.array(rows_lo, dtype=np.int64)).all()) \
+            or not bool((x[:n_y] >= 1).all() and (x[:n_y] <= depth).all()):
+        raise RuntimeError("layering: the rounded optimum breaks a constraint")
+    y = {v: 0 for v in nodes}
+    for v, l in zip(gates, x[:n_y].tolist()):
+        y[v] = l
     return y
 
 

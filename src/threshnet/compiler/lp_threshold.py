@@ -280,8 +280,9 @@ def identify_array(table: np.ndarray, max_weight: int) -> tuple[tuple[int, ...],
 _HIGHS: list = []
 
 
-def _highs():
-    """One HiGHS instance, made with stdout muted (its constructor prints a banner), reused."""
+def highs():
+    """One HiGHS instance, made with stdout muted (its constructor prints a banner), reused (the caller
+    clears its model first)."""
     if not _HIGHS:
         import highspy
 
@@ -318,7 +319,7 @@ def solve_rows(bits: np.ndarray, true_row: np.ndarray, max_weight: int) -> tuple
 def _solve_highs(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int, max_weight: int = MAX_WEIGHT):
     import highspy
 
-    h = _highs()
+    h = highs()
     h.clearModel()
     lp = highspy.HighsLp()
     lp.num_col_ = n + 1
