@@ -2,12 +2,13 @@
 
 ONNX in every dtype
 -------------------
-The model is traced from the network's own layers with an example input in
-the network's own dtype, so the graph input ``x``, every weight and every
-intermediate tensor share one element type: float64 (DOUBLE), float32
-(FLOAT) or float16 (FLOAT16).  The operators torch exports for these layers
-(Gemm, Relu, comparisons and casts for the step, gathers and batched
-products for the sparse layout) compute the same sums as torch, exactly:
+The graph is written node by node from the network's own layers
+(``onnx.helper``; no tracing), so the graph input ``x``, every weight and
+every intermediate tensor share one element type: float64 (DOUBLE), float32
+(FLOAT) or float16 (FLOAT16).  A dense layer is a ``Gemm``; the step is
+``Greater`` then ``Cast``; a sparse layer gathers its slots (``Gather``),
+takes one batched product per neuron (``MatMul``, ``Add``) and writes its
+slots back (``ScatterND``).  These compute the same sums as torch, exactly:
 every partial sum of a network that ``compile`` accepted in that dtype is
 an integer (or half integer) within the dtype's exact range, so no order of
 summation can round it.  ``ONNX_DTYPES`` lists the dtypes that export
@@ -25,20 +26,19 @@ plain loops (no recursion), so any network within ``DRAW_LIMIT`` gates draws.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 import shutil
 import subprocess
-import warnings
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import torch
+from torch import nn
 
 from .compiler.keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, NAME, OUTPUTS, ROLE, THRESHOLD, WEIGHT
+from .compiler.runtime import GatherLayer, Step, ToSlots
 from .network import ThreshNet
 
 #: Largest threshold graph (gates) that `draw` renders; beyond it the picture is unreadable.
@@ -76,24 +76,7 @@ def export_onnx(net: ThreshNet, path: str | Path) -> None:
     except ImportError:
         raise RuntimeError("ONNX export needs the optional extra: pip install 'threshnet[onnx]'") from None
     dtype = onnx_dtype(net)
-    layers = net.layers.eval()
-    example = torch.zeros(2, len(net.input_names), dtype=dtype)
-    batch = torch.export.Dim("batch", min=1)
-    quiet = io.StringIO()
-    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch._dynamo", "torch.export", "onnxscript")]
-    levels = [lg.level for lg in loggers]
-    try:
-        for lg in loggers:
-            lg.setLevel(logging.ERROR)
-        with warnings.catch_warnings(), redirect_stdout(quiet), redirect_stderr(quiet):
-            warnings.simplefilter("ignore")
-            prog = torch.onnx.export(layers, (example,), input_names=["x"], output_names=["y"],
-                                     dynamo=True, dynamic_shapes=({0: batch},), opset_version=ONNX_OPSET,
-                                     verbose=False)
-    finally:
-        for lg, lv in zip(loggers, levels):
-            lg.setLevel(lv)
-    model = prog.model_proto
+    model = _OnnxGraph(onnx, dtype).model(net.layers, len(net.input_names), len(net.output_names))
     meta = {"threshnet.input_names": json.dumps(list(net.input_names)),
             "threshnet.output_names": json.dumps(list(net.output_names)),
             "threshnet.activation": net.activation,
@@ -103,6 +86,95 @@ def export_onnx(net: ThreshNet, path: str | Path) -> None:
         entry = model.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.save(model, str(path))
+
+
+class _OnnxGraph:
+    """The ONNX graph of a network's layers, node by node (see the module docstring)."""
+
+    def __init__(self, onnx, dtype: torch.dtype) -> None:
+        self.onnx, self.h = onnx, onnx.helper
+        self.dtype = dtype
+        self.elem = {torch.float64: onnx.TensorProto.DOUBLE, torch.float32: onnx.TensorProto.FLOAT,
+                     torch.float16: onnx.TensorProto.FLOAT16}[dtype]
+        self.nodes: list = []
+        self.inits: list = []
+        self.count = 0
+
+    def name(self, stem: str) -> str:
+        self.count += 1
+        return f"{stem}_{self.count}"
+
+    def const(self, stem: str, value) -> str:
+        from onnx import numpy_helper
+
+        n = self.name(stem)
+        self.inits.append(numpy_helper.from_array(value, n))
+        return n
+
+    def param(self, stem: str, t: torch.Tensor):
+        return self.const(stem, t.detach().to(self.dtype).cpu().numpy())
+
+    def op(self, kind: str, inputs: list[str], **attrs) -> str:
+        out = self.name(kind.lower())
+        self.nodes.append(self.h.make_node(kind, inputs, [out], name=out, **attrs))
+        return out
+
+    def activation(self, mod: nn.Module, z: str) -> str:
+        if isinstance(mod, Step):  # (z > 0) in the network's dtype
+            zero = self.const("zero", np.zeros((), dtype=self.numpy_dtype))
+            return self.op("Cast", [self.op("Greater", [z, zero])], to=self.elem)
+        if isinstance(mod, nn.ReLU):
+            return self.op("Relu", [z])
+        if isinstance(mod, nn.Identity):
+            return z
+        raise ValueError(f"cannot export a {type(mod).__name__} layer to ONNX")
+
+    @property
+    def numpy_dtype(self):
+        return {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}[self.dtype]
+
+    def model(self, layers: nn.Sequential, n_in: int, n_out: int):
+        i64 = np.int64
+        cur = "x"
+        for mod in layers:
+            if isinstance(mod, nn.Linear):  # x @ W.T + b
+                cur = self.op("Gemm", [cur, self.param("weight", mod.weight), self.param("bias", mod.bias)], transB=1)
+            elif isinstance(mod, ToSlots):  # (n_slots, batch): x.T, then zero rows
+                cur = self.op("Transpose", [cur], perm=[1, 0])
+                pad = mod.n_slots - mod.n_inputs
+                if pad:
+                    batch = self.op("Slice", [self.op("Shape", [cur]), self.const("one", np.array([1], i64)),
+                                              self.const("two", np.array([2], i64))])
+                    shape = self.op("Concat", [self.const("pad", np.array([pad], i64)), batch], axis=0)
+                    zeros = self.op("ConstantOfShape", [shape],
+                                    value=self.h.make_tensor("zero", self.elem, [1], [0]))
+                    cur = self.op("Concat", [cur, zeros], axis=0)
+            elif isinstance(mod, GatherLayer):
+                parts = []
+                for i, (m, k) in enumerate(mod.shapes):  # act(W (m,1,k) @ slots[idx] (m,k,batch) + b)
+                    idx, w, b = mod.bucket(i)
+                    x = self.op("Gather", [cur, self.const("index", idx.reshape(-1).numpy().astype(i64))], axis=0)
+                    x = self.op("Reshape", [x, self.const("shape", np.array([m, k, -1], i64))])
+                    z = self.op("MatMul", [self.param("weight", w.reshape(m, 1, k)), x])
+                    z = self.op("Add", [z, self.param("bias", b.reshape(m, 1, 1))])
+                    z = self.op("Reshape", [z, self.const("shape", np.array([m, -1], i64))])
+                    parts.append(self.activation(mod.act, z))
+                new = self.op("Concat", parts, axis=0) if len(parts) > 1 else parts[0]
+                if mod.final:
+                    cur = self.op("Transpose", [new], perm=[1, 0])
+                else:
+                    slots = self.const("slots", mod.slots.numpy().astype(i64).reshape(-1, 1))
+                    cur = self.op("ScatterND", [cur, slots, new])
+            else:
+                cur = self.activation(mod, cur)
+        if self.nodes and list(self.nodes[-1].output) == [cur]:  # the last node writes y
+            self.nodes[-1].output[0] = "y"
+        else:
+            self.nodes.append(self.h.make_node("Identity", [cur], ["y"], name="y"))
+        h = self.h
+        graph = h.make_graph(self.nodes, "threshnet", [h.make_tensor_value_info("x", self.elem, ["batch", n_in])],
+                             [h.make_tensor_value_info("y", self.elem, ["batch", n_out])], self.inits)
+        return h.make_model(graph, opset_imports=[h.make_opsetid("", ONNX_OPSET)], producer_name="threshnet")
 
 
 def to_dot(g: nx.DiGraph) -> str:
