@@ -315,11 +315,31 @@ def _is_v1_words(ws: "WordSpec") -> bool:
 
 
 def assignment_order(spec: Spec) -> list[Assign]:
-    """Assignments with every assigned name before its readers (iterative)."""
+    """Assignments with every assigned name before its readers (iterative).
+
+    Source order when it already is one (a parsed spec or a netlist usually is); otherwise a
+    depth-first walk from each assignment in source order.  Remembered on the spec (it is frozen).
+    """
+    cached = spec.__dict__.get("_assignment_order")
+    if cached is not None:
+        return list(cached)
     by_name = {a.target: a for a in spec.assignments}
+    defined: set[str] = set()
+    for a in spec.assignments:
+        if any(n.id in by_name and n.id not in defined for n in names_read_once(a.expr)):
+            order = _depth_first_order(spec.assignments, by_name)
+            break
+        defined.add(a.target)
+    else:
+        order = list(spec.assignments)
+    object.__setattr__(spec, "_assignment_order", tuple(order))
+    return order
+
+
+def _depth_first_order(assignments: tuple[Assign, ...], by_name: dict[str, Assign]) -> list[Assign]:
     done: set[str] = set()
     order: list[Assign] = []
-    for a in spec.assignments:
+    for a in assignments:
         if a.target in done:
             continue
         stack: list[tuple[Assign, Iterator[Name]]] = [(a, names_read_once(a.expr))]
