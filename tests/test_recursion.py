@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import threshnet
-from threshnet.compiler.compiling import compile_stages
+from threshnet.build import compile_and_build
+from threshnet.compiler.compiling import Compilation
 from threshnet.compiler.spec import AND, OR, XOR, Assign, BinOp, Name, Not, Spec, expr_equal, fold, postorder, render
 from threshnet.export import draw, to_dot
 from threshnet.testing import inputs_for, specs
@@ -124,12 +125,13 @@ def test_render_and_parse_round_trip_deep():
 def test_network_of_a_100k_chain(kind, tmp_path):
     """The mixed chain runs the same checks in test_recursion_prove.py, where its network is proved too."""
     spec = threshnet.parse(chain_text(N, kind)) if kind == "not" else chain_spec(N, kind)
-    net = threshnet.compile(spec, "step", layout="sparse")
-    exercise_network(net, spec, kind, tmp_path)
+    c, net = compile_and_build(spec, "step", layout="sparse")  # the stages are drawn, the network run
+    exercise_network(net, spec, kind, tmp_path, c)
 
 
-def exercise_network(net: torch.nn.Module, spec: Spec, kind: str, tmp_path) -> None:
-    """Run, deepcopy, torch.save/load, pickle (and for some kinds check, export and draw) a chain's network."""
+def exercise_network(net: torch.nn.Module, spec: Spec, kind: str, tmp_path, c: Compilation | None = None) -> None:
+    """Run, deepcopy, torch.save/load, pickle (and for some kinds check, export and draw: ``c`` is then the
+    compile's stages) a chain's network."""
     rows = np.random.default_rng(2).integers(0, 2, size=(32, spec.n_inputs), dtype=np.uint8)
     rows[0], rows[1] = 0, 1
     want = threshnet.evaluate_batch(spec, rows)
@@ -162,7 +164,6 @@ def exercise_network(net: torch.nn.Module, spec: Spec, kind: str, tmp_path) -> N
         export_onnx(net, tmp_path / "n.onnx")
         sess = ort.InferenceSession(str(tmp_path / "n.onnx"), providers=["CPUExecutionProvider"])
         assert np.array_equal(sess.run(None, {"x": rows.astype(np.float32)})[0], want)
-        c = compile_stages(spec, "step", layout="sparse")
         dot = to_dot(c.threshold_graph)
         assert dot.startswith("digraph threshnet {")
         assert draw(c.threshold_graph, tmp_path / "n.dot").read_text() == dot
