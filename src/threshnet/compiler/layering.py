@@ -135,11 +135,13 @@ def optimal_layers(g: nx.DiGraph, depth: int) -> dict[int, int]:
     a.start_ = np.arange(0, 2 * n_rows + 1, 2, dtype=np.int32)
     a.index_ = np.column_stack([rows_a, rows_b]).astype(np.int32).reshape(-1) if n_rows else np.zeros(0, np.int32)
     a.value_ = np.tile([1.0, -1.0], n_rows)
-    h.passModel(lp)
-    h.run()
-    status = h.getModelStatus()
-    h.setOptionValue("solver", "choose")
-    h.setOptionValue("run_crossover", "choose")
+    try:
+        h.passModel(lp)
+        h.run()
+        status = h.getModelStatus()
+    finally:  # the instance is shared with the threshold identification's integer programs
+        h.setOptionValue("solver", "choose")
+        h.setOptionValue("run_crossover", "choose")
     if status != highspy.HighsModelStatus.kOptimal:
         raise RuntimeError(f"layering: HiGHS gave {h.modelStatusToString(status)} for a feasible program")
     x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
