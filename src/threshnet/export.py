@@ -44,6 +44,8 @@ from .network import ThreshNet
 #: Largest threshold graph (gates) that `draw` renders; beyond it the picture is unreadable.
 DRAW_LIMIT = 1500
 ONNX_OPSET = 18
+#: The ONNX IR version written: 10, the newest that every onnxruntime threshnet allows (>= 1.18) loads.
+ONNX_IR_VERSION = 10
 #: dtypes of a network that export_onnx writes (see the module docstring for bfloat16).
 ONNX_DTYPES = {torch.float64: "float64", torch.float32: "float32", torch.float16: "float16"}
 
@@ -138,7 +140,10 @@ class _OnnxGraph:
         cur = "x"
         for mod in layers:
             if isinstance(mod, nn.Linear):  # x @ W.T + b
-                cur = self.op("Gemm", [cur, self.param("weight", mod.weight), self.param("bias", mod.bias)], transB=1)
+                ins = [cur, self.param("weight", mod.weight)]
+                if mod.bias is not None:
+                    ins.append(self.param("bias", mod.bias))
+                cur = self.op("Gemm", ins, transB=1)
             elif isinstance(mod, ToSlots):  # (n_slots, batch): x.T, then zero rows
                 cur = self.op("Transpose", [cur], perm=[1, 0])
                 pad = mod.n_slots - mod.n_inputs
@@ -174,7 +179,8 @@ class _OnnxGraph:
         h = self.h
         graph = h.make_graph(self.nodes, "threshnet", [h.make_tensor_value_info("x", self.elem, ["batch", n_in])],
                              [h.make_tensor_value_info("y", self.elem, ["batch", n_out])], self.inits)
-        return h.make_model(graph, opset_imports=[h.make_opsetid("", ONNX_OPSET)], producer_name="threshnet")
+        return h.make_model(graph, opset_imports=[h.make_opsetid("", ONNX_OPSET)], producer_name="threshnet",
+                            ir_version=ONNX_IR_VERSION)
 
 
 def to_dot(g: nx.DiGraph) -> str:

@@ -120,6 +120,8 @@ def optimal_layers(g: nx.DiGraph, depth: int) -> dict[int, int]:
     n_cols, n_rows = n_y + n_m, len(rows_a)
     h = highs()
     h.clearModel()
+    saved = {k: h.getOptionValue(k) for k in ("solver", "run_crossover")}
+    saved = {k: v[1] if isinstance(v, tuple) else v for k, v in saved.items()}  # (status, value) before 1.8
     h.setOptionValue("solver", "ipm")  # interior point, then crossover to an optimal vertex
     h.setOptionValue("run_crossover", "on")
     lp = highspy.HighsLp()
@@ -140,10 +142,10 @@ def optimal_layers(g: nx.DiGraph, depth: int) -> dict[int, int]:
         h.run()
         status = h.getModelStatus()
     finally:  # the instance is shared with the threshold identification's integer programs
-        h.setOptionValue("solver", "choose")
-        h.setOptionValue("run_crossover", "choose")
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(f"layering: HiGHS gave {h.modelStatusToString(status)} for a feasible program")
+        for k, v in saved.items():
+            h.setOptionValue(k, v)
+    if status != highspy.HighsModelStatus.kOptimal:  # a depth below the critical path is the caller's bug
+        raise RuntimeError(f"layering: HiGHS gave {h.modelStatusToString(status)} for depth {depth}")
     x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
     if n_rows and not bool((x[rows_a] - x[rows_b] >= np.array(rows_lo, dtype=np.int64)).all()) \
             or not bool((x[:n_y] >= 1).all() and (x[:n_y] <= depth).all()):
