@@ -6,9 +6,10 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.threshnet-installed
 FUZZ_SECONDS ?= 300
-# Test processes (pytest-xdist); each test file runs in one worker. TEST_WORKERS=0 runs in-process.
+# Test processes (pytest-xdist); each test file runs in one worker, the longest files first
+# (tests/conftest.py LONGEST_FILES). TEST_WORKERS=0 runs in-process.
 TEST_WORKERS ?= 2
-PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # The suite runs the derandomized "ci" Hypothesis profile (tests/conftest.py) unless told otherwise.
 export HYPOTHESIS_PROFILE ?= ci
 
