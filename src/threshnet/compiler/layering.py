@@ -5,9 +5,9 @@ made in layer ``y`` and last read in layer ``R`` rides ``R - y - 1``
 pass-through neurons; an output port's gate is carried to the last layer
 (as if read in layer ``depth + 1``).  With the depth fixed to the critical
 path, choosing layers that minimise the total is a linear program whose
-constraints are all differences, so its optimum is integral: HiGHS's simplex
-method solves it (:func:`optimal_layers`).  Above ``EXACT_LIMIT`` gates we fall
-back to as-soon-as-possible layers.
+constraints are all differences, so its optimum is integral: HiGHS solves it
+(interior point, then crossover to an optimal vertex: :func:`optimal_layers`).
+Above ``EXACT_LIMIT`` gates we fall back to as-soon-as-possible layers.
 
 Layering also picks each XOR's threshold form, since which one needs fewer
 neurons depends on the layers (see ``threshold``).
