@@ -94,13 +94,14 @@ class _OnnxGraph:
     """The ONNX graph of a network's layers, node by node (see the module docstring)."""
 
     def __init__(self, onnx, dtype: torch.dtype) -> None:
-        self.onnx, self.h = onnx, onnx.helper
+        self.h = onnx.helper
         self.dtype = dtype
         self.elem = {torch.float64: onnx.TensorProto.DOUBLE, torch.float32: onnx.TensorProto.FLOAT,
                      torch.float16: onnx.TensorProto.FLOAT16}[dtype]
         self.nodes: list = []
         self.inits: list = []
         self.count = 0
+        self.zero: str | None = None  # one scalar 0 initializer, shared by every step
 
     def name(self, stem: str) -> str:
         self.count += 1
@@ -123,17 +124,14 @@ class _OnnxGraph:
 
     def activation(self, mod: nn.Module, z: str) -> str:
         if isinstance(mod, Step):  # (z > 0) in the network's dtype
-            zero = self.const("zero", np.zeros((), dtype=self.numpy_dtype))
-            return self.op("Cast", [self.op("Greater", [z, zero])], to=self.elem)
+            if self.zero is None:
+                self.zero = self.param("zero", torch.zeros(()))
+            return self.op("Cast", [self.op("Greater", [z, self.zero])], to=self.elem)
         if isinstance(mod, nn.ReLU):
             return self.op("Relu", [z])
         if isinstance(mod, nn.Identity):
             return z
         raise ValueError(f"cannot export a {type(mod).__name__} layer to ONNX")
-
-    @property
-    def numpy_dtype(self):
-        return {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}[self.dtype]
 
     def model(self, layers: nn.Sequential, n_in: int, n_out: int):
         i64 = np.int64

@@ -136,7 +136,7 @@ def rename_for(spec: Spec, format: str) -> dict[str, str]:
     if fmt == "bool" and vectors:
         used |= bases
     if not ports_only:
-        used |= {n.id for a in spec.assignments for n in _all_names(a.expr) if ok(n.id)}
+        used |= {n.id for a in spec.assignments for n in names_read_once(a.expr) if ok(n.id)}
     mapping: dict[str, str] = {}
     for n in names:
         if ok(n) or n in mapping:
@@ -145,10 +145,6 @@ def rename_for(spec: Spec, format: str) -> dict[str, str]:
         used.add(new)
         mapping[n] = new
     return mapping
-
-
-def _all_names(e: Expr) -> Iterable[Name]:
-    return names_read_once(e)
 
 
 def _rename_block(mapping: dict[str, str]) -> list[str]:
