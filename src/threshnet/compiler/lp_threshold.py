@@ -136,6 +136,18 @@ def _count_masks(n: int) -> tuple[int, ...]:
 _POSITIVE: dict[tuple[int, int], tuple[tuple[int, ...], int] | None] = {}
 
 
+def canonical(canon: int, n: int) -> tuple[tuple[int, ...], int] | None:
+    """Weights of a positive function whose inputs are in decreasing Chow order, or None; solved once
+    per table (every function equal to it up to a permutation of inputs shares the answer)."""
+    key = (n, canon)
+    if key not in _POSITIVE:
+        real = _solve(canon, n)
+        if real is not None and _eval(*real, n) != canon:  # never trust a solver blindly
+            real = None
+        _POSITIVE[key] = real
+    return _POSITIVE[key]
+
+
 def _positive(pos: int, n: int) -> tuple[tuple[int, ...], int] | None:
     """Weights of a positive (monotone increasing) function, or None."""
     # Symmetric: the value depends only on the number of ones; positive, so it is [count >= k].
@@ -157,14 +169,7 @@ def _positive(pos: int, n: int) -> tuple[tuple[int, ...], int] | None:
     # Canonical order (by Chow parameter) so that functions equal up to a permutation share one solve.
     chow = [bin(pos & ~masks[j]).count("1") for j in range(n)]
     perm = sorted(range(n), key=lambda j: -chow[j])  # new input q is old input perm[q]
-    canon = _permute(pos, n, perm)
-    key = (n, canon)
-    if key not in _POSITIVE:
-        real = _solve(canon, n)
-        if real is not None and _eval(*real, n) != canon:  # never trust a solver blindly
-            real = None
-        _POSITIVE[key] = real
-    real = _POSITIVE[key]
+    real = canonical(_permute(pos, n, perm), n)
     if real is None:
         return None
     w, t = real

@@ -38,6 +38,10 @@ functions of the nodes it replaces.
 With the full adder's carry as ``[a + b + c >= 2]`` and its sum as the XOR
 of a, b, c, whose "at least two" rung is that same gate, a ripple adder
 costs two gates per bit.
+
+Graphs of ``COMPILED_FROM`` nodes or more run steps 1-3 as compiled loops
+(:mod:`._mapkernel`): the same algorithm in the same order over flat arrays,
+hence the same cover; the Python passes here are its test oracle.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ from .keys import (
     INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD, OP_XOR, OUTPUTS, RECOVERED, THRESHOLD,
     WEIGHT,
 )
-from .lp_threshold import identify
+from .gcpause import without_gc
+from .lp_threshold import canonical, identify
 from .symmetric import ThresholdCone, find_symmetric
 
 __all__ = ["OBJECTIVES", "OP_THRESHOLD", "STATS", "MappingStats", "map_threshold", "threshold_functions"]
@@ -260,6 +265,7 @@ class _Net:
             self.fanout[i] += 1
 
 
+@without_gc
 def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CUT_SIZE,
                   cuts_per_node: int = CUTS_PER_NODE, threshold_limit: int | None = None) -> nx.DiGraph:
     """A cover of ``g`` by threshold gates and XORs, never deeper than ``g``.
@@ -276,10 +282,199 @@ def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CU
     net = _Net(g)
     if all(o in (_IN, _CONST) for o in net.op):
         return g
-    cands, arr, depth0 = _candidates(net, cut_size, cuts_per_node)
-    _add_symmetric(net, cands, cut_size, threshold_limit)
-    choice = _select(net, cands, arr, depth0, objective)
-    return _cover(g, net, cands, choice)
+    compiled = (len(net.op) >= COMPILED_FROM) if _COMPILED is None else _COMPILED
+    if cut_size <= 6 and compiled:
+        pick = _map_compiled(net, cut_size, cuts_per_node, objective, threshold_limit)
+    else:
+        cands, arr, depth0 = _candidates(net, cut_size, cuts_per_node)
+        for i, extra in _symmetric(net, cut_size, threshold_limit).items():
+            cands[i].extend(extra)
+        choice = _select(net, cands, arr, depth0, objective)
+        pick = lambda i: cands[i][choice[i]]  # noqa: E731
+    return _cover(g, net, pick)
+
+
+#: Graphs of at least this many nodes are mapped by the compiled passes (:mod:`._mapkernel`, the same
+#: cover, about 10 times faster); smaller ones by the Python passes, which need no JIT compile (about
+#: 20 s, once per install: numba caches it on disk).
+COMPILED_FROM = 10_000
+#: None: choose by size (above); True/False: always the compiled / the Python passes (the tests compare).
+_COMPILED: bool | None = None
+
+
+def _map_compiled(net: _Net, K: int, C: int, objective: str, threshold_limit: int | None):
+    """The passes of :func:`_candidates` and :func:`_select`, compiled (:mod:`._mapkernel`, same
+    results); returns ``pick(i)``, node ``i``'s chosen candidate as a tuple."""
+    from . import _mapkernel as mk  # numba: imported only when a large graph needs it
+    N = len(net.op)
+    op = np.array(net.op, np.int8)
+    deg = np.fromiter(map(len, net.fin), np.int64, N)
+    fptr = np.zeros(N + 1, np.int64)
+    np.cumsum(deg, out=fptr[1:])
+    fidx = np.fromiter(itertools.chain.from_iterable(net.fin), np.int32, int(fptr[-1]))
+    fneg = np.fromiter(itertools.chain.from_iterable(net.neg), np.bool_, int(fptr[-1]))
+    thw = np.zeros(int(fptr[-1]), np.int64)
+    tht = np.zeros(N, np.int64)
+    for i, w in net.w.items():
+        thw[fptr[i]:fptr[i + 1]] = w
+        tht[i] = net.t[i]
+    kmax = max(1, int(deg.max(initial=1)))
+    reals: list[tuple[tuple[int, ...], int]] = []  # realizations: of small tables, then of cones
+    canon: list[tuple[tuple[int, ...], int]] = []  # realizations of canonical positive tables
+    look, look_off = _lookup_tables(K, reals)
+    hbits = 10
+    h_t, h_n, h_v = np.zeros(1 << hbits, np.uint64), np.zeros(1 << hbits, np.int8), np.zeros(1 << hbits, np.int32)
+    n_hash = 0
+    cut_n = np.empty((N, C), np.int8)
+    cut_l = np.empty((N, C, K), np.int32)
+    cut_t = np.empty((N, C), np.uint64)
+    cut_s = np.empty((N, C), np.uint64)
+    cut_d = np.empty((N, C), np.int64)
+    arr = np.zeros(N, np.int64)
+    depth0 = np.zeros(N, np.int64)
+    cptr = np.zeros(N + 1, np.int64)
+    cap = 8 * N + 1024
+    c_kind, c_n, c_data = np.empty(cap, np.int8), np.empty(cap, np.int64), np.empty(cap, np.int64)
+    c_cost, c_delay = np.empty(cap, np.int64), np.empty(cap, np.int64)
+    c_l = np.empty((cap, K), np.int32)
+    req = np.zeros(3, np.int64)
+    m = mk.MASKS
+    start = 0
+    while True:
+        status = mk.candidates(start, kmax, op, fptr, fidx, fneg, thw, tht, K, C, cut_n, cut_l, cut_t, cut_s,
+                               cut_d, arr, depth0, cptr, c_kind, c_n, c_l, c_data, c_cost, c_delay, look, look_off,
+                               h_t, h_n, h_v, m["full"], m["par"], m["cof"], m["swk"], m["swa"], m["swb"], m["rep"],
+                               m["cnt"], req)
+        if status == mk.DONE:
+            break
+        start = int(req[0])
+        if status == mk.NEED_SPACE:
+            cap *= 2
+            c_kind, c_n, c_data, c_cost, c_delay = (np.resize(a, cap) for a in (c_kind, c_n, c_data, c_cost, c_delay))
+            c_l = np.resize(c_l, (cap, K))
+            continue
+        t, n = int(req[1]) & ((1 << 64) - 1), int(req[2])
+        real = canonical(t, n)  # the integer program of a canonical positive table
+        v = -1
+        if real is not None:
+            v = len(canon)
+            canon.append(real)
+        if 2 * (n_hash + 1) > h_t.size:  # keep the table at most half full
+            keys = [(h_t[s], h_n[s], h_v[s]) for s in np.flatnonzero(h_n)]
+            size = 2 * h_t.size
+            h_t, h_n, h_v = np.zeros(size, np.uint64), np.zeros(size, np.int8), np.zeros(size, np.int32)
+            for kt, kn, kv in keys:
+                mk.hash_insert(kt, kn, kv, h_t, h_n, h_v)
+        mk.hash_insert(np.uint64(t), n, v, h_t, h_n, h_v)
+        n_hash += 1
+    del cut_n, cut_l, cut_t, cut_s, cut_d
+
+    # symmetric cones and threshold cones: extra candidates of a few nodes
+    extra = _symmetric(net, K, threshold_limit)
+    syms: list = []
+    ex_node, ex_kind, ex_data, ex_cost, ex_delay, ex_t, ex_leaves, ex_reads = [], [], [], [], [], [], [], []
+    for i in sorted(extra):
+        for c in extra[i]:
+            kind, leaves, data, cost, delay = c
+            ex_node.append(i)
+            ex_kind.append(kind)
+            if kind == GATE:
+                ex_data.append(len(reals))
+                reals.append(data)
+                ex_t.append(data[1] if all(x == 1 for x in data[0]) else mk._INF)
+            else:
+                ex_data.append(len(syms))
+                syms.append(data)
+                ex_t.append(mk._INF)
+            ex_cost.append(cost)
+            ex_delay.append(delay)
+            ex_leaves.append(leaves)
+            ex_reads.append(_leaves_read(c))
+    ex_ptr = np.zeros(N + 1, np.int64)
+    np.cumsum(np.bincount(np.array(ex_node, np.int64), minlength=N), out=ex_ptr[1:])
+
+    def csr(rows):
+        ptr = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum([len(r) for r in rows], out=ptr[1:])
+        return ptr, np.fromiter(itertools.chain.from_iterable(rows), np.int32, int(ptr[-1]))
+
+    ex_lptr, ex_lidx = csr(ex_leaves)
+    ex_rptr, ex_ridx = csr(ex_reads)
+    real_t = np.array([t if all(x == 1 for x in w) else mk._INF for w, t in reals] or [0], np.int64)
+    canon_t = np.array([t if all(x == 1 for x in w) else mk._INF for w, t in canon] or [0], np.int64)
+    (cptr, kind, data, cost, delay, ctt, lptr, lidx, rptr, ridx) = mk.build(
+        cptr, c_kind, c_n, c_l, c_data, c_cost, c_delay, fptr, fidx, real_t, canon_t,
+        ex_ptr, np.array(ex_kind, np.int8), np.array(ex_data, np.int64), np.array(ex_cost, np.int64),
+        np.array(ex_delay, np.int64), np.array(ex_t, np.int64), ex_lptr, ex_lidx, ex_rptr, ex_ridx)
+    del c_kind, c_n, c_l, c_data, c_cost, c_delay
+
+    # selection: depth, area flow under required times, exact area (as _select)
+    gates = np.flatnonzero(op > _CONST).astype(np.int64)
+    outs = np.array([i for _, i, _ in net.outputs], np.int64)
+    fanout = np.array(net.fanout, np.int64)
+    est = np.maximum(1, fanout).astype(np.float64)
+    sel_arr = np.zeros(N, np.int64)
+    flow = np.zeros(N, np.float64)
+    choice = np.zeros(N, np.int64)
+    no_req = np.zeros(N, np.int64)
+    mk.flow_pass(gates, cptr, delay, cost, rptr, ridx, est, sel_arr, flow, choice, no_req, False)
+    d_best = int(sel_arr[outs].max(initial=0))
+    d_plain = int(depth0[outs].max(initial=0))
+    target = d_best if objective == "depth" else max(d_best, d_plain)
+    for _ in range(AREA_PASSES):
+        rq, refs = mk.required(gates, outs, cptr, delay, rptr, ridx, choice, target, N)
+        est = np.where(refs > 0, np.maximum(1, refs), np.maximum(1, fanout)).astype(np.float64)
+        mk.flow_pass(gates, cptr, delay, cost, rptr, ridx, est, sel_arr, flow, choice, rq, True)
+    native_op = op
+    native_neg = np.zeros(N, np.bool_)  # some fanin of the node is complemented
+    native_neg[np.repeat(np.arange(N), deg)[fneg]] = True
+    is_gate = op > _CONST
+    for _ in range(EXACT_PASSES):
+        rq, refs = mk.required(gates, outs, cptr, delay, rptr, ridx, choice, target, N)
+        mk.exact_pass(gates, cptr, kind, cost, delay, ctt, lptr, lidx, rptr, ridx, native_op, native_neg,
+                      is_gate, choice, sel_arr, rq, refs, EXACT_DEPTH)
+
+    def pick(i: int) -> tuple:
+        q = int(cptr[i] + choice[i])
+        k = int(kind[q])
+        leaves = tuple(lidx[lptr[q]:lptr[q + 1]].tolist())
+        d = int(data[q])
+        value = (None if k == NATIVE else (reals[d] if d >= 0 else _decode(d, len(leaves), canon)) if k == GATE
+                 else syms[d] if k == SYM else d if k == CONST else bool(d))
+        return (k, leaves, value, int(cost[q]), int(delay[q]))
+    return pick
+
+
+def _decode(data: int, n: int, canon: list) -> tuple[tuple[int, ...], int]:
+    """The realization a gate code of :func:`._mapkernel._classify` stands for (as identify builds it:
+    the canonical weights permuted back, complemented inputs undone)."""
+    code = -4 - data
+    flips, val = code & 63, code >> 25
+    if (code >> 24) & 1:  # symmetric: [count >= val]
+        weights, t = [1] * n, val
+    else:
+        wc, t = canon[val]
+        weights = [0] * n
+        for q in range(n):
+            weights[(code >> (6 + 3 * q)) & 7] = wc[q]
+    ws = tuple(-w if (flips >> j) & 1 else w for j, w in enumerate(weights))
+    return ws, t - sum(w for j, w in enumerate(weights) if (flips >> j) & 1)
+
+
+def _lookup_tables(K: int, reals: list) -> tuple[np.ndarray, np.ndarray]:
+    """Dense realization lookup for tables of 2..min(K, 4) leaves: ``look[off[n] + table]`` is an index
+    into ``reals`` (appended here), or -1."""
+    off = np.zeros(TABLE_INPUTS + 1, np.int64)
+    total = 0
+    for n in range(2, TABLE_INPUTS + 1):
+        off[n] = total
+        total += 1 << (1 << n)
+    look = np.full(total, -1, np.int32)
+    for n in range(2, min(K, TABLE_INPUTS) + 1):
+        for t, real in threshold_functions(n).items():
+            look[off[n] + t] = len(reals)
+            reals.append(real)
+    return look, off
 
 
 def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int], list[int]]:
@@ -462,14 +657,15 @@ def _candidates(net: _Net, K: int, C: int) -> tuple[list[list[tuple]], list[int]
     return cands, arr, depth0
 
 
-def _add_symmetric(net: _Net, cands: list[list[tuple]], K: int, threshold_limit: int | None) -> None:
-    """Symmetric functions of more than ``K`` inputs: one threshold gate, or a counter layer; threshold
-    cones (one gate) when ``threshold_limit`` is given."""
+def _symmetric(net: _Net, K: int, threshold_limit: int | None) -> dict[int, list[tuple]]:
+    """Extra candidates: symmetric functions of more than ``K`` inputs (one threshold gate, or a counter
+    layer); threshold cones (one gate) when ``threshold_limit`` is given."""
     found = find_symmetric(net.op, net.fin, net.neg, net.w, net.t, min_support=K + 1, max_support=MAX_SUPPORT,
                            threshold_limit=threshold_limit)
+    extra: dict[int, list[tuple]] = {}
     for i, sym in found.items():
         if isinstance(sym, ThresholdCone):
-            cands[i].append((GATE, sym.support, (sym.weights, sym.t), 1, 1))
+            extra.setdefault(i, []).append((GATE, sym.support, (sym.weights, sym.t), 1, 1))
             continue
         ch = sym.changes
         if len(ch) == 1:
@@ -484,7 +680,8 @@ def _add_symmetric(net: _Net, cands: list[list[tuple]], K: int, threshold_limit:
             cand = (SYM, sym.support, sym, len(ch) + 1, 2)
         else:  # a wide counter costs more neurons than it saves layers
             continue
-        cands[i].append(cand)
+        extra.setdefault(i, []).append(cand)
+    return extra
 
 
 def _sig(leaves: tuple[int, ...]) -> int:
@@ -679,10 +876,11 @@ def _required(net: _Net, gates: list[int], reads, cands, choice: list[int], targ
     return req, refs
 
 
-def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]) -> nx.DiGraph:
-    """The chosen candidates reachable from the outputs, as a mapped graph."""
+def _cover(g: nx.DiGraph, net: _Net, pick) -> nx.DiGraph:
+    """The chosen candidates (``pick(i)``: node ``i``'s) reachable from the outputs, as a mapped graph."""
     n_nodes = len(net.op)
     needed = [False] * n_nodes
+    chosen: list = [None] * n_nodes
     stack = [i for _, i, _ in net.outputs]
     while stack:
         i = stack.pop()
@@ -690,9 +888,15 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
             continue
         needed[i] = True
         if net.op[i] not in (_IN, _CONST):
-            stack.extend(_leaves_read(cands[i][choice[i]]))
+            chosen[i] = pick(i)
+            stack.extend(_leaves_read(chosen[i]))
     ids = net.ids
     m = nx.DiGraph()
+    # nodes and edges are collected, then added at once (in the same order): every edge's source is
+    # added before it, so the graph is the same as adding them one by one, in far less time
+    nodes: list[tuple[int, dict]] = []
+    edges: list[tuple[int, int, dict]] = []
+    add_node, add_edge = nodes.append, edges.append
     rep: list = [None] * n_nodes  # where each original node's value lives: (mapped node, negated)
     const_id = [None]
 
@@ -700,14 +904,13 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
         if const_id[0] is None:
             existing = [ids[i] for i in range(n_nodes) if net.op[i] == _CONST]
             const_id[0] = existing[0] if existing else max(ids) + 1
-            if const_id[0] not in m:
-                m.add_node(const_id[0], **{OP: OP_CONST, NAME: None})
+            add_node((const_id[0], {OP: OP_CONST, NAME: None}))
         return const_id[0]
 
     used = {"native": 0, "small": 0, "large": 0, "xors": 0, "majorities": 0, "counters": 0, "cones": 0}
     for i in range(n_nodes):
         if needed[i] and net.op[i] not in (_IN, _CONST):
-            kind, leaves, data = cands[i][choice[i]][:3]
+            kind, leaves, data = chosen[i][:3]
             key = ("native" if kind == NATIVE else "xors" if kind == XOR else "counters" if kind == SYM else
                    None if kind in (WIRE, CONST) else "small" if len(leaves) <= TABLE_INPUTS else
                    "large" if len(leaves) <= 8 else
@@ -718,7 +921,7 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
     renumber = [False]
     node = g._node
     for v in g.graph[INPUTS]:
-        m.add_node(v, **node[v])
+        add_node((v, dict(node[v])))
     for i in range(n_nodes):
         if net.op[i] == _IN:
             rep[i] = (ids[i], False)
@@ -729,7 +932,7 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
         if net.op[i] == _CONST:
             rep[i] = (const(), False)
             continue
-        kind, leaves, data, _, _ = cands[i][choice[i]]
+        kind, leaves, data, _, _ = chosen[i]
         attrs = dict(node[v])
         if kind == WIRE:
             s, sn = rep[leaves[0]]
@@ -744,15 +947,15 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
             for j, k in enumerate(data.changes):
                 r = next_id[0]
                 next_id[0] += 1
-                m.add_node(r, **{OP: OP_THRESHOLD, THRESHOLD: k - sum(data.negated), NAME: None})
+                add_node((r, {OP: OP_THRESHOLD, THRESHOLD: k - sum(data.negated), NAME: None}))
                 for (s, sn), w in terms:
-                    m.add_edge(s, r, **{NEG: sn, WEIGHT: w})
+                    add_edge((s, r, {NEG: sn, WEIGHT: w}))
                 rungs.append((r, 1 if j % 2 == 0 else -1))
             attrs[OP] = OP_THRESHOLD
             attrs[THRESHOLD] = 1
-            m.add_node(v, **attrs)
+            add_node((v, attrs))
             for r, w in rungs:
-                m.add_edge(r, v, **{NEG: False, WEIGHT: w})
+                add_edge((r, v, {NEG: False, WEIGHT: w}))
             rep[i] = (v, bool(data.pattern[0]))
             renumber[0] = True
             continue
@@ -772,9 +975,9 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
             if len(srcs) >= 2:
                 attrs[OP] = OP_XOR
                 attrs.pop(THRESHOLD, None)
-                m.add_node(v, **attrs)
+                add_node((v, attrs))
                 for s in sorted(srcs):
-                    m.add_edge(s, v, **{NEG: False})
+                    add_edge((s, v, {NEG: False}))
                 rep[i] = (v, par)
             elif len(srcs) == 1:
                 rep[i] = (next(iter(srcs)), par)
@@ -813,9 +1016,9 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
                 attrs[THRESHOLD] = t
             else:
                 attrs.pop(THRESHOLD, None)
-            m.add_node(v, **attrs)
+            add_node((v, attrs))
             for (s, sn), w in terms:
-                m.add_edge(s, v, **({NEG: sn, WEIGHT: w} if op_out == OP_THRESHOLD else {NEG: sn}))
+                add_edge((s, v, {NEG: sn, WEIGHT: w} if op_out == OP_THRESHOLD else {NEG: sn}))
             rep[i] = (v, False)
             continue
         coef: dict[int, int] = {}
@@ -830,10 +1033,11 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
             continue
         attrs[OP] = OP_THRESHOLD
         attrs[THRESHOLD] = t
-        m.add_node(v, **attrs)
+        add_node((v, attrs))
         for s in sorted(coef):
-            m.add_edge(s, v, **{NEG: False, WEIGHT: coef[s]})
+            add_edge((s, v, {NEG: False, WEIGHT: coef[s]}))
         rep[i] = (v, False)
+    _fill(m, nodes, edges)
     m.graph[INPUTS] = g.graph[INPUTS]
     m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
     drop_dead(m)
@@ -842,6 +1046,25 @@ def _cover(g: nx.DiGraph, net: _Net, cands: list[list[tuple]], choice: list[int]
     m.graph[STATS] = MappingStats(**used, adders=rec.adders if rec else 0, adder_bits=rec.adder_bits if rec else 0,
                                   sums=rec.sums if rec else 0)
     return m
+
+
+def _fill(m: nx.DiGraph, nodes: list[tuple[int, dict]], edges: list[tuple[int, int, dict]]) -> None:
+    """``m.add_nodes_from(nodes); m.add_edges_from(edges)`` for an empty ``m``, every edge's ends among
+    ``nodes``, written straight into networkx's adjacency dicts (the documented data structure: a dict
+    of nodes' attribute dicts, and successor and predecessor dicts sharing each edge's attribute dict);
+    four times faster than the per-edge checks of ``add_edges_from``."""
+    node, succ, pred = m._node, m._succ, m._pred
+    for v, attrs in nodes:
+        if v in node:
+            node[v].update(attrs)
+        else:
+            node[v] = attrs
+            succ[v] = {}
+            pred[v] = {}
+    for u, v, d in edges:
+        succ[u][v] = d
+        pred[v][u] = d
+    m.__networkx_cache__.clear()
 
 
 def _renumbered(m: nx.DiGraph) -> nx.DiGraph:

@@ -6,7 +6,6 @@ AST never recurses, however deep the nesting.
 
 from __future__ import annotations
 
-import gc
 import threading
 from dataclasses import replace
 from functools import lru_cache
@@ -17,6 +16,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import DEFAULT_FILENAME, Span, SpecError
+from .gcpause import without_gc
 from .source import decode_source
 from .ast2 import BINARY, Arith, Assign2, Call, Concat, Cond, Decl, Expr2, FuncDef, Index, Num, PortDecl, Slice, Target
 from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
@@ -393,16 +393,11 @@ def _end_position(text: str) -> tuple[int, int]:
 def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
     """Parse and check spec text; raise :class:`SpecError` on any problem (see :func:`_parse`).
 
-    The cyclic garbage collector is paused while it runs: parsing makes only acyclic
-    objects, and a collection every few thousand of them made long specs quadratic-ish.
+    The cyclic garbage collector is paused while it runs (:mod:`.gcpause`): parsing makes
+    only acyclic objects, and a collection every few thousand of them made long specs
+    quadratic-ish.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _parse(text, filename)
-    finally:
-        if enabled:
-            gc.enable()
+    return without_gc(_parse)(text, filename)
 
 
 def _parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:

@@ -12,11 +12,10 @@ netlists have 100k+ gates and chains thousands deep.
 
 from __future__ import annotations
 
-import functools
-import gc
-from typing import Callable, NamedTuple, Sequence, TypeVar
+from typing import NamedTuple, Sequence
 
 from ..compiler.errors import Span, SpecError
+from ..compiler.gcpause import without_gc
 from ..compiler.spec import AND, OR, XOR, Assign, BinOp, Const, Expr, Spec
 from ..compiler.validate import NETLIST_WORDS, Driver, validate
 
@@ -33,30 +32,6 @@ class Loc(NamedTuple):
 
 
 NOWHERE = Loc(None)
-
-
-_F = TypeVar("_F", bound=Callable)
-
-
-def without_gc(fn: _F) -> _F:
-    """Run ``fn`` with the cyclic garbage collector paused.
-
-    Readers allocate hundreds of thousands of small acyclic objects; the collector's passes
-    over them would triple the reading time of a large netlist.  Reference counting still
-    frees everything; the collector is re-enabled (if it was on) when ``fn`` returns or raises.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if not gc.isenabled():
-            return fn(*args, **kwargs)
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return wrapper  # type: ignore[return-value]
 
 
 def chain(op: str, operands: Sequence[Expr]) -> Expr:
