@@ -6,7 +6,9 @@ verification asked for (``THRESHNET_VERIFY=1``, and ``verify=True`` where
 ``compile`` takes it), and every network is compared with
 ``threshnet.evaluate_batch`` on every row (up to 12 inputs) or on corner
 rows plus random ones.  Netlists are also checked against their own
-generator's evaluator, so the BLIF and AIGER readers are under test too.
+generator's evaluator, so the BLIF and AIGER readers are under test too, and
+their covers from the mapper's compiled passes are compared with those of its
+Python passes (``test_mapping_kernel.check_mapper``).
 
 In the suite this is a bounded run (the Hypothesis profile's examples; the
 netlist compiles are marked ``slow``).  For a long run::
@@ -32,6 +34,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import threshnet
+from test_mapping_kernel import check_mapper
 from threshnet.frontends import read_text
 from threshnet.testing import (
     CONFIGS, assert_compiles_everywhere, fuzz_rows, netlist_cases, xor_spec_texts,
@@ -149,7 +152,14 @@ def _properties(max_gates: int):
         ("xor-specs-wide", (xor_spec_texts(max_inputs=14, max_gates=80),), check_spec_text),
         ("netlists", (netlist_cases(min_gates=100, max_gates=max_gates), st.sampled_from(["blif", "aag"])),
          check_netlist),
+        # the compiled mapper against the Python one (graphs this small take the Python passes otherwise)
+        ("mapper", (netlist_cases(min_gates=100, max_gates=max_gates),), _mapper_case),
     ]
+
+
+def _mapper_case(case) -> None:
+    check_mapper(case)
+    COUNTS["cases"] += 1
 
 
 def _fresh(prop, arity: int):
@@ -179,7 +189,7 @@ def fuzz(seconds: float, *, max_gates: int = 5000, batch: int = 20) -> int:
     while time.monotonic() < end:
         name, strategies, prop = props[rounds % len(props)]
         rounds += 1
-        n = 1 if name == "netlists" else batch
+        n = 1 if name == "netlists" else 5 if name == "mapper" else batch
         fresh = _fresh(prop, len(strategies))  # a new function each round: settings bind to it
         run = settings(max_examples=n, deadline=None, database=None, derandomize=False, print_blob=True,
                        # No shrinking: on XOR-heavy specs it took minutes and overran the run's time.

@@ -19,6 +19,8 @@ from threshnet.compiler.compiling import cone_limit
 from threshnet.compiler.ir import verify
 from threshnet.compiler.keys import OP_AND, OP_OR, OP_THRESHOLD, OP_XOR
 from threshnet.compiler.lower import lower
+from threshnet.frontends import read_text
+from threshnet.testing import netlist_cases
 
 from test_mapping import all_rows, build, evaluate, mixed_graphs
 from test_netlists import generated
@@ -87,6 +89,17 @@ def test_shared_graphs(g, objective, cones):
         assert (evaluate(m, rows) == evaluate(g, rows)).all()
 
 
+def check_mapper(case) -> None:
+    """Property (also a ``make fuzz`` property): a random netlist maps to the same cover both ways."""
+    assert_same(lower(read_text(case.blif(), "blif", "fuzz.blif")), threshold_limit=cone_limit("float32"))
+
+
+@settings(max_examples=10, deadline=None)
+@given(netlist_cases(min_gates=100, max_gates=800))
+def test_random_netlists(case):
+    check_mapper(case)
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_generated_netlist(seed):
     # thousands of distinct 5- and 6-leaf tables: the integer programs the kernel hands back
@@ -108,3 +121,9 @@ def test_cut_size_above_six_runs_the_python_passes(monkeypatch):
     verify(m, "mapped")
     rows = all_rows(12)
     assert (evaluate(m, rows) == evaluate(g, rows)).all()
+
+
+@pytest.mark.parametrize("c", [0, 65])
+def test_cuts_per_node_out_of_range_is_refused(c):
+    with pytest.raises(ValueError, match="cuts_per_node must be in 1..64"):
+        mapping.map_threshold(lower(generated(50)), cuts_per_node=c)

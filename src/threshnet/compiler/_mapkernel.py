@@ -167,8 +167,8 @@ def _permute(t, n, perm, swk, swa, swb, where, at):
 
 @njit(cache=True)
 def _classify(t, n, look, look_off, h_t, h_n, h_v, full, cof, swk, swa, swb, cnt, unknown, scratch):
-    """The realization of table ``t`` (``n >= 2`` leaves, depends on each), as lp_threshold.identify
-    finds it: ``>= 0`` an index into the caller's list (tables of at most 4 leaves), ``<= -4`` a code
+    """The realization of table ``t`` (``n >= 2`` leaves, depends on each: the cut pass drops the
+    others, and the Chow-order test below relies on it), as lp_threshold.identify finds it: ``>= 0`` an index into the caller's list (tables of at most 4 leaves), ``<= -4`` a code
     (:func:`gate_code`), -1 not a threshold function, -3 unknown (``unknown[0]``: the canonical
     positive table whose integer program the caller must solve)."""
     if n <= 4:
@@ -254,7 +254,7 @@ def candidates(start, kmax, op, fptr, fidx, fneg, thw, tht, K, C,
     p_s = np.empty((2, P), np.uint64)
     p_l = np.empty((2, P, K), np.int32)
     p_n = np.empty((2, P), np.int64)
-    p_pk = np.empty((2, P, kmax), np.int8)
+    p_pk = np.empty((2, P, kmax), np.int16)  # cut indices (C <= 64)
     p_ord = np.empty(P, np.int64)
     leaves = np.empty(K, np.int32)
     tabs = np.empty(kmax, np.uint64)
@@ -897,6 +897,31 @@ def exact_pass(gates, cptr, c_kind, c_cost, c_delay, c_t, lptr, lidx, rptr, ridx
         q1 = cptr[i] + choice[i]
         _walk(q1, 1, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, st_l, st_d)
         _mark(q1, i, 1, c_kind, c_t, native_op, native_neg, lptr, lidx, have, need)
+
+
+@njit(cache=True)
+def reached(outs, cptr, choice, rptr, ridx, is_gate):
+    """mapping._reached: the nodes the outputs reach through the chosen candidates' read leaves."""
+    N = is_gate.size
+    needed = np.zeros(N, np.bool_)
+    stack = np.empty(ridx.size + outs.size + 1, np.int64)  # each gate pushes its read leaves once
+    top = 0
+    for i in outs:
+        stack[top] = i
+        top += 1
+    while top:
+        top -= 1
+        i = stack[top]
+        if needed[i]:
+            continue
+        needed[i] = True
+        if is_gate[i]:
+            q = cptr[i] + choice[i]
+            for e in range(rptr[q], rptr[q + 1]):
+                if not needed[ridx[e]]:
+                    stack[top] = ridx[e]
+                    top += 1
+    return needed
 
 
 @njit(cache=True)

@@ -240,26 +240,30 @@ class _Net:
         topo = all(u < v for v in ids for u in pred[v])
         if not topo:
             ids = list(nx.lexicographical_topological_sort(g))
+        # nodes numbered 0..N-1 already in topological order (the usual case): no renumbering
+        same = topo and (not ids or (ids[0] == 0 and ids[-1] == len(ids) - 1))
         index = {v: i for i, v in enumerate(ids)}
         node = g._node
         self.ids = ids
         self.op = [_CODE[node[v][OP]] for v in ids]
-        self.fin: list[tuple[int, ...]] = []
-        self.neg: list[tuple[bool, ...]] = []
+        fin: list[tuple[int, ...]] = []
+        neg: list[tuple[bool, ...]] = []
         self.w: dict[int, tuple[int, ...]] = {}
         self.t: dict[int, int] = {}
         for i, v in enumerate(ids):
             p = pred[v]
             us = sorted(p, key=index.__getitem__) if not topo else sorted(p)
-            self.fin.append(tuple(index[u] for u in us))
-            self.neg.append(tuple(bool(p[u][NEG]) for u in us))
+            fin.append(tuple(us) if same else tuple([index[u] for u in us]))
+            neg.append(tuple([bool(p[u][NEG]) for u in us]))
             if self.op[i] == _TH:
                 self.w[i] = tuple(int(p[u][WEIGHT]) for u in us)
                 self.t[i] = int(node[v][THRESHOLD])
-        self.fanout = [0] * len(ids)
-        for f in self.fin:
+        self.fin, self.neg = fin, neg
+        fanout = [0] * len(ids)
+        for f in fin:
             for u in f:
-                self.fanout[u] += 1
+                fanout[u] += 1
+        self.fanout = fanout
         self.outputs = [(p, index[v], bool(neg)) for p, v, neg in g.graph[OUTPUTS]]
         for _, i, _ in self.outputs:
             self.fanout[i] += 1
@@ -279,19 +283,21 @@ def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CU
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
     if not 1 <= cut_size <= 8:
         raise ValueError(f"cut_size must be in 1..8; got {cut_size}")
+    if not 1 <= cuts_per_node <= 64:
+        raise ValueError(f"cuts_per_node must be in 1..64; got {cuts_per_node}")
     net = _Net(g)
     if all(o in (_IN, _CONST) for o in net.op):
         return g
     compiled = (len(net.op) >= COMPILED_FROM) if _COMPILED is None else _COMPILED
     if cut_size <= 6 and compiled:
-        pick = _map_compiled(net, cut_size, cuts_per_node, objective, threshold_limit)
+        needed, chosen = _map_compiled(net, cut_size, cuts_per_node, objective, threshold_limit)
     else:
         cands, arr, depth0 = _candidates(net, cut_size, cuts_per_node)
         for i, extra in _symmetric(net, cut_size, threshold_limit).items():
             cands[i].extend(extra)
         choice = _select(net, cands, arr, depth0, objective)
-        pick = lambda i: cands[i][choice[i]]  # noqa: E731
-    return _cover(g, net, pick)
+        needed, chosen = _reached(net, lambda i: cands[i][choice[i]])
+    return _cover(g, net, needed, chosen)
 
 
 #: Graphs of at least this many nodes are mapped by the compiled passes (:mod:`._mapkernel`, the same
@@ -304,7 +310,7 @@ _COMPILED: bool | None = None
 
 def _map_compiled(net: _Net, K: int, C: int, objective: str, threshold_limit: int | None):
     """The passes of :func:`_candidates` and :func:`_select`, compiled (:mod:`._mapkernel`, same
-    results); returns ``pick(i)``, node ``i``'s chosen candidate as a tuple."""
+    results); returns what :func:`_reached` does."""
     from . import _mapkernel as mk  # numba: imported only when a large graph needs it
     N = len(net.op)
     op = np.array(net.op, np.int8)
@@ -434,15 +440,22 @@ def _map_compiled(net: _Net, K: int, C: int, objective: str, threshold_limit: in
         mk.exact_pass(gates, cptr, kind, cost, delay, ctt, lptr, lidx, rptr, ridx, native_op, native_neg,
                       is_gate, choice, sel_arr, rq, refs, EXACT_DEPTH)
 
-    def pick(i: int) -> tuple:
-        q = int(cptr[i] + choice[i])
-        k = int(kind[q])
-        leaves = tuple(lidx[lptr[q]:lptr[q + 1]].tolist())
-        d = int(data[q])
-        value = (None if k == NATIVE else (reals[d] if d >= 0 else _decode(d, len(leaves), canon)) if k == GATE
+    # the chosen candidates of the nodes the outputs reach, as the tuples of the Python passes
+    needed_a = mk.reached(outs, cptr, choice, rptr, ridx, is_gate)
+    ng = np.flatnonzero(needed_a & is_gate)
+    q = cptr[ng] + choice[ng]
+    lens = lptr[q + 1] - lptr[q]
+    starts = np.zeros(len(q) + 1, np.int64)
+    np.cumsum(lens, out=starts[1:])
+    flat = lidx[np.repeat(lptr[q] - starts[:-1], lens) + np.arange(int(starts[-1]))].tolist()
+    chosen: list = [None] * N
+    for i, k, d, c, dl, a, b in zip(ng.tolist(), kind[q].tolist(), data[q].tolist(), cost[q].tolist(),
+                                    delay[q].tolist(), starts[:-1].tolist(), starts[1:].tolist()):
+        leaves = tuple(flat[a:b])
+        value = (None if k == NATIVE else (reals[d] if d >= 0 else _decode(d, b - a, canon)) if k == GATE
                  else syms[d] if k == SYM else d if k == CONST else bool(d))
-        return (k, leaves, value, int(cost[q]), int(delay[q]))
-    return pick
+        chosen[i] = (k, leaves, value, c, dl)
+    return needed_a.tolist(), chosen
 
 
 def _decode(data: int, n: int, canon: list) -> tuple[tuple[int, ...], int]:
@@ -876,8 +889,9 @@ def _required(net: _Net, gates: list[int], reads, cands, choice: list[int], targ
     return req, refs
 
 
-def _cover(g: nx.DiGraph, net: _Net, pick) -> nx.DiGraph:
-    """The chosen candidates (``pick(i)``: node ``i``'s) reachable from the outputs, as a mapped graph."""
+def _reached(net: _Net, pick) -> tuple[list[bool], list]:
+    """(the nodes the outputs reach through the chosen candidates, each gate's chosen candidate
+    ``pick(i)`` or None)."""
     n_nodes = len(net.op)
     needed = [False] * n_nodes
     chosen: list = [None] * n_nodes
@@ -890,6 +904,12 @@ def _cover(g: nx.DiGraph, net: _Net, pick) -> nx.DiGraph:
         if net.op[i] not in (_IN, _CONST):
             chosen[i] = pick(i)
             stack.extend(_leaves_read(chosen[i]))
+    return needed, chosen
+
+
+def _cover(g: nx.DiGraph, net: _Net, needed: list[bool], chosen: list) -> nx.DiGraph:
+    """The chosen candidates of the ``needed`` nodes (:func:`_reached`), as a mapped graph."""
+    n_nodes = len(net.op)
     ids = net.ids
     m = nx.DiGraph()
     # nodes and edges are collected, then added at once (in the same order): every edge's source is

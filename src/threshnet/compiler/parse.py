@@ -397,9 +397,10 @@ def parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
     only acyclic objects, and a collection every few thousand of them made long specs
     quadratic-ish.
     """
-    return without_gc(_parse)(text, filename)
+    return _parse(text, filename)
 
 
+@without_gc
 def _parse(text: str, filename: str = DEFAULT_FILENAME) -> Spec:
     """Parse and check spec text; raise :class:`SpecError` on any problem.
 
