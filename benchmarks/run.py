@@ -242,6 +242,7 @@ def stage_times(spec: Spec) -> tuple[list[float], int, int]:
 def print_stages(sizes: list[int]) -> None:
     """Time per gate of every stage of the compile, generated circuits of ``sizes`` gates."""
     rows = []
+    stage_times(generated(6_000))  # one-time costs of the process, not per gate
     for n in sizes:
         print(f"  stages, {n:,} gates ...", file=sys.stderr, flush=True)
         times, neurons, layers = stage_times(generated(n))
@@ -278,6 +279,8 @@ def main() -> None:
     if not args.quick and not args.only:
         print("\n## Compile time against size (generated random circuits, sparse layout, step)\n")
         srows = []
+        # one-time costs of the process (imports, the mapper's compiled loops, torch) are not per gate
+        threshnet.compile(generated(6_000), "step", layout="sparse")
         for n in (10_000, 50_000, 200_000):
             spec = generated(n)
             cells = [f"{n:,}"]

@@ -236,6 +236,46 @@ def _classify(t, n, look, look_off, h_t, h_n, h_v, full, cof, swk, swa, swb, cnt
 
 
 @njit(cache=True)
+def _equal(a, b, n):
+    for x in range(n):
+        if a[x] != b[x]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _seen(rows, sizes, sigs, count, leaves, n, sg):
+    """Whether ``leaves[:n]`` (signature ``sg``) is one of the first ``count`` rows."""
+    for e in range(count):
+        if sigs[e] == sg and sizes[e] == n and _equal(rows[e], leaves, n):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _union(a, na, b, nb, out, K):
+    """The sorted union of the sorted leaves ``a[:na]`` and ``b[:nb]`` into ``out``; its size, or -1
+    when it has more than ``K`` leaves."""
+    x = y = n = 0
+    while x < na or y < nb:
+        if y >= nb or (x < na and a[x] < b[y]):
+            v = a[x]
+            x += 1
+        elif x >= na or b[y] < a[x]:
+            v = b[y]
+            y += 1
+        else:
+            v = a[x]
+            x += 1
+            y += 1
+        if n >= K:
+            return -1
+        out[n] = v
+        n += 1
+    return n
+
+
+@njit(cache=True)
 def candidates(start, kmax, op, fptr, fidx, fneg, thw, tht, K, C,
                cut_n, cut_l, cut_t, cut_s, cut_d,
                arr, depth0, cptr, c_kind, c_n, c_l, c_data, c_cost, c_delay,
@@ -318,48 +358,16 @@ def candidates(start, kmax, op, fptr, fidx, fneg, thw, tht, K, C,
                     sg = cut_s[u0, a] | cut_s[u1, b]
                     if _bits(sg) > K:
                         continue
-                    same = ma == mb
-                    if same:
-                        for x in range(ma):
-                            if cut_l[u0, a, x] != cut_l[u1, b, x]:
-                                same = False
-                                break
+                    same = ma == mb and _equal(cut_l[u0, a], cut_l[u1, b], ma)
                     if same:
                         n = ma
                         for x in range(n):
                             leaves[x] = cut_l[u0, a, x]
                     else:
-                        x = y = n = 0
-                        ok = True
-                        while x < ma or y < mb:
-                            if y >= mb or (x < ma and cut_l[u0, a, x] < cut_l[u1, b, y]):
-                                v = cut_l[u0, a, x]
-                                x += 1
-                            elif x >= ma or cut_l[u1, b, y] < cut_l[u0, a, x]:
-                                v = cut_l[u1, b, y]
-                                y += 1
-                            else:
-                                v = cut_l[u0, a, x]
-                                x += 1
-                                y += 1
-                            if n >= K:
-                                ok = False
-                                break
-                            leaves[n] = v
-                            n += 1
-                        if not ok:
+                        n = _union(cut_l[u0, a], ma, cut_l[u1, b], mb, leaves, K)
+                        if n < 0:
                             continue
-                    dup = False
-                    for e in range(nf):
-                        if f_s[e] == sg and f_n[e] == n:
-                            dup = True
-                            for x in range(n):
-                                if f_l[e, x] != leaves[x]:
-                                    dup = False
-                                    break
-                            if dup:
-                                break
-                    if dup:
+                    if _seen(f_l, f_n, f_s, nf, leaves, n, sg):
                         continue
                     if same:
                         xt = cut_t[u0, a]
@@ -403,36 +411,14 @@ def candidates(start, kmax, op, fptr, fidx, fneg, thw, tht, K, C,
                         sg = p_s[cur, p] | cut_s[u, c]
                         if _bits(sg) > K:
                             continue
-                        same = pn == cn
-                        if same:
-                            for x in range(cn):
-                                if p_l[cur, p, x] != cut_l[u, c, x]:
-                                    same = False
-                                    break
+                        same = pn == cn and _equal(p_l[cur, p], cut_l[u, c], cn)
                         if pn == 0 or same:
                             n = cn
                             for x in range(cn):
                                 p_l[nxt, nn, x] = cut_l[u, c, x]
                         else:
-                            x = y = n = 0
-                            ok = True
-                            while x < pn or y < cn:
-                                if y >= cn or (x < pn and p_l[cur, p, x] < cut_l[u, c, y]):
-                                    v = p_l[cur, p, x]
-                                    x += 1
-                                elif x >= pn or cut_l[u, c, y] < p_l[cur, p, x]:
-                                    v = cut_l[u, c, y]
-                                    y += 1
-                                else:
-                                    v = p_l[cur, p, x]
-                                    x += 1
-                                    y += 1
-                                if n >= K:
-                                    ok = False
-                                    break
-                                p_l[nxt, nn, n] = v
-                                n += 1
-                            if not ok:
+                            n = _union(p_l[cur, p], pn, cut_l[u, c], cn, p_l[nxt, nn], K)
+                            if n < 0:
                                 continue
                         p_n[nxt, nn] = n
                         p_s[nxt, nn] = sg
@@ -463,18 +449,7 @@ def candidates(start, kmax, op, fptr, fidx, fneg, thw, tht, K, C,
                     cur = nxt
             for p in range(npart):
                 n = p_n[cur, p]
-                dup = False
-                psg = p_s[cur, p]
-                for e in range(nf):
-                    if f_s[e] == psg and f_n[e] == n:
-                        dup = True
-                        for x in range(n):
-                            if f_l[e, x] != p_l[cur, p, x]:
-                                dup = False
-                                break
-                        if dup:
-                            break
-                if dup:
+                if _seen(f_l, f_n, f_s, nf, p_l[cur, p], n, p_s[cur, p]):
                     continue
                 fl = full[n]
                 dmax = 0
@@ -544,16 +519,7 @@ def candidates(start, kmax, op, fptr, fidx, fneg, thw, tht, K, C,
                     for x in range(n):
                         sg |= _U1 << np.uint64(leaves[x] & 63)
                         d_in = max(d_in, arr[leaves[x]])
-            dup = False
-            for q in range(nk):
-                if k_s[q] == sg and k_n[q] == n:
-                    dup = True
-                    for x in range(n):
-                        if k_l[q, x] != leaves[x]:
-                            dup = False
-                            break
-                    if dup:
-                        break
+            dup = _seen(k_l, k_n, k_s, nk, leaves, n, sg)
             if not dup and n == 0:  # "seen" holds the constant cut too
                 for q in range(nc - cptr[i]):
                     if c_kind[cptr[i] + q] == CONST:
@@ -798,8 +764,10 @@ def _own(q, i, c_kind, c_cost, c_t, native_op, native_neg, lptr, lidx, have, nee
 
 
 @njit(cache=True)
-def _walk(q, step, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, st_l, st_d):
-    """Reference (step 1) or dereference (step -1) candidate q; the area that enters (leaves) the cover."""
+def _walk(q, step, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, seen, stamp, st_l, st_d):
+    """mapping._exact_pass's ``walk`` (step 1: reference candidate q, -1: dereference it; the area that
+    enters or leaves the cover) and, with step 0, its ``added`` (the area referencing q would add,
+    counts unchanged; ``seen``/``stamp`` mark the gates met)."""
     area = 0
     top = 0
     for e in range(rptr[q], rptr[q + 1]):
@@ -812,33 +780,14 @@ def _walk(q, step, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit,
         d = st_d[top]
         if not is_gate[l]:
             continue
-        refs[l] += step
-        if refs[l] == (1 if step > 0 else 0):
-            c = cptr[l] + choice[l]
-            area += c_cost[c]
-            if d < depth_limit:
-                for e in range(rptr[c], rptr[c + 1]):
-                    st_l[top] = ridx[e]
-                    st_d[top] = d + 1
-                    top += 1
-    return area
-
-
-@njit(cache=True)
-def _added(q, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, seen, stamp, st_l, st_d):
-    area = 0
-    top = 0
-    for e in range(rptr[q], rptr[q + 1]):
-        st_l[top] = ridx[e]
-        st_d[top] = 1
-        top += 1
-    while top:
-        top -= 1
-        l = st_l[top]
-        d = st_d[top]
-        if not is_gate[l] or refs[l] or seen[l] == stamp:
-            continue
-        seen[l] = stamp
+        if step == 0:
+            if refs[l] or seen[l] == stamp:
+                continue
+            seen[l] = stamp
+        else:
+            refs[l] += step
+            if refs[l] != (1 if step > 0 else 0):
+                continue
         c = cptr[l] + choice[l]
         area += c_cost[c]
         if d < depth_limit:
@@ -872,7 +821,7 @@ def exact_pass(gates, cptr, c_kind, c_cost, c_delay, c_t, lptr, lidx, rptr, ridx
         if not refs[i]:
             continue
         q0 = cptr[i] + choice[i]
-        _walk(q0, -1, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, st_l, st_d)
+        _walk(q0, -1, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, seen, 0, st_l, st_d)
         _mark(q0, i, -1, c_kind, c_t, native_op, native_neg, lptr, lidx, have, need)
         bq = -1
         ba = 0
@@ -887,15 +836,15 @@ def exact_pass(gates, cptr, c_kind, c_cost, c_delay, c_t, lptr, lidx, rptr, ridx
                 continue
             stamp += 1
             area = (_own(q, i, c_kind, c_cost, c_t, native_op, native_neg, lptr, lidx, have, need)
-                    + _added(q, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, seen, stamp,
-                             st_l, st_d))
+                    + _walk(q, 0, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, seen, stamp,
+                            st_l, st_d))
             if bq < 0 or area < barea or (area == barea and a < ba):
                 bq, ba, barea = q, a, area
         if bq >= 0:
             choice[i] = bq - cptr[i]
             arr[i] = ba
         q1 = cptr[i] + choice[i]
-        _walk(q1, 1, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, st_l, st_d)
+        _walk(q1, 1, rptr, ridx, is_gate, refs, cptr, choice, c_cost, depth_limit, seen, 0, st_l, st_d)
         _mark(q1, i, 1, c_kind, c_t, native_op, native_neg, lptr, lidx, have, need)
 
 

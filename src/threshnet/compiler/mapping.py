@@ -301,9 +301,9 @@ def map_threshold(g: nx.DiGraph, *, objective: str = "depth", cut_size: int = CU
 
 
 #: Graphs of at least this many nodes are mapped by the compiled passes (:mod:`._mapkernel`, the same
-#: cover, about 10 times faster); smaller ones by the Python passes, which need no JIT compile (about
-#: 20 s, once per install: numba caches it on disk).
-COMPILED_FROM = 10_000
+#: cover, about 10 times faster; 0.6 s to load them in a process); smaller ones by the Python passes,
+#: which need no JIT compile (about 20 s, once per install: numba caches it on disk).
+COMPILED_FROM = 5_000
 #: None: choose by size (above); True/False: always the compiled / the Python passes (the tests compare).
 _COMPILED: bool | None = None
 
