@@ -378,6 +378,11 @@ def _map_compiled(net: _Net, K: int, C: int, objective: str, threshold_limit: in
     # symmetric cones and threshold cones: extra candidates of a few nodes
     extra = _symmetric(net, K, threshold_limit)
     syms: list = []
+
+    def unit_t(real: tuple[tuple[int, ...], int]) -> int:
+        """A realization's threshold when every weight is 1 (a "[sum >= t]" rung key), else _INF."""
+        return real[1] if all(x == 1 for x in real[0]) else mk._INF
+
     ex_node, ex_kind, ex_data, ex_cost, ex_delay, ex_t, ex_leaves, ex_reads = [], [], [], [], [], [], [], []
     for i in sorted(extra):
         for c in extra[i]:
@@ -387,7 +392,7 @@ def _map_compiled(net: _Net, K: int, C: int, objective: str, threshold_limit: in
             if kind == GATE:
                 ex_data.append(len(reals))
                 reals.append(data)
-                ex_t.append(data[1] if all(x == 1 for x in data[0]) else mk._INF)
+                ex_t.append(unit_t(data))
             else:
                 ex_data.append(len(syms))
                 syms.append(data)
@@ -406,8 +411,8 @@ def _map_compiled(net: _Net, K: int, C: int, objective: str, threshold_limit: in
 
     ex_lptr, ex_lidx = csr(ex_leaves)
     ex_rptr, ex_ridx = csr(ex_reads)
-    real_t = np.array([t if all(x == 1 for x in w) else mk._INF for w, t in reals] or [0], np.int64)
-    canon_t = np.array([t if all(x == 1 for x in w) else mk._INF for w, t in canon] or [0], np.int64)
+    real_t = np.array([unit_t(r) for r in reals] or [0], np.int64)
+    canon_t = np.array([unit_t(r) for r in canon] or [0], np.int64)
     (cptr, kind, data, cost, delay, ctt, lptr, lidx, rptr, ridx) = mk.build(
         cptr, c_kind, c_n, c_l, c_data, c_cost, c_delay, fptr, fidx, real_t, canon_t,
         ex_ptr, np.array(ex_kind, np.int8), np.array(ex_data, np.int64), np.array(ex_cost, np.int64),
@@ -431,13 +436,12 @@ def _map_compiled(net: _Net, K: int, C: int, objective: str, threshold_limit: in
         rq, refs = mk.required(gates, outs, cptr, delay, rptr, ridx, choice, target, N)
         est = np.where(refs > 0, np.maximum(1, refs), np.maximum(1, fanout)).astype(np.float64)
         mk.flow_pass(gates, cptr, delay, cost, rptr, ridx, est, sel_arr, flow, choice, rq, True)
-    native_op = op
     native_neg = np.zeros(N, np.bool_)  # some fanin of the node is complemented
     native_neg[np.repeat(np.arange(N), deg)[fneg]] = True
     is_gate = op > _CONST
     for _ in range(EXACT_PASSES):
         rq, refs = mk.required(gates, outs, cptr, delay, rptr, ridx, choice, target, N)
-        mk.exact_pass(gates, cptr, kind, cost, delay, ctt, lptr, lidx, rptr, ridx, native_op, native_neg,
+        mk.exact_pass(gates, cptr, kind, cost, delay, ctt, lptr, lidx, rptr, ridx, op, native_neg,
                       is_gate, choice, sel_arr, rq, refs, EXACT_DEPTH)
 
     # the chosen candidates of the nodes the outputs reach, as the tuples of the Python passes
