@@ -68,6 +68,9 @@ SLOW_TESTS = (
     "tests/test_recursion_prove.py::test_prove_100k_deep_not",
     "tests/test_recursion_prove.py::test_prove_5000_operands",
     "tests/test_recursion_prove.py::test_prove_100k_operand_mixed_chain",
+    "tests/test_mapping_kernel.py::test_random_netlists",
+    "tests/test_mapping_kernel.py::test_shared_graphs",
+    "tests/test_precision.py::test_sweep_compiled_and_interpreted_agree",
     "tests/test_examples_reference.py::test_example_truth_table[majority17.bool]",
     # Over 0.75 s each in `make test-fast` (measured on 2 cores, 2026-12-01):
     "tests/test_compile.py::test_compiling_does_not_import_sympy",
@@ -186,6 +189,13 @@ LONGEST_FILES = (
     "tests/test_prove.py",
     "tests/test_cli.py",
 )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import sys
+
+    if "cliproc" in sys.modules:  # the warm command servers of tests/cliproc.py
+        sys.modules["cliproc"].close_all()
 
 
 def pytest_collection_modifyitems(config, items):

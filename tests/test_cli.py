@@ -1,4 +1,5 @@
-"""The command line, run as a user would run it."""
+"""The command line, run as a user would run it (``run``: a process of its own, forked from a warm
+server by tests/cliproc.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import cliproc
 from threshnet.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,8 +18,7 @@ HALF = str(ROOT / "examples" / "half_adder.bool")
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "threshnet", *args], input=stdin, capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+    return cliproc.run(list(args), stdin=stdin, cwd=ROOT, timeout=120)
 
 
 def test_help_for_every_subcommand(capsys):

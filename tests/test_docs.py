@@ -65,6 +65,7 @@ from pathlib import Path
 
 import pytest
 
+import cliproc
 import threshnet
 from threshnet.frontends import verilog
 
@@ -323,8 +324,8 @@ class Runner:
 
     @staticmethod
     def run(c: Command, cwd: Path) -> Result:
-        r = subprocess.run([sys.executable, "-m", "threshnet", *c.argv], cwd=cwd, env=ENV, input=c.stdin or "",
-                           capture_output=True, text=True, timeout=YOSYS_TIMEOUT if c.needs_yosys else TIMEOUT)
+        r = cliproc.run(c.argv, cwd=cwd, env=ENV, stdin=c.stdin or "",
+                        timeout=YOSYS_TIMEOUT if c.needs_yosys else TIMEOUT)
         return Result(r.returncode, r.stdout + r.stderr, r.stdout, r.stderr)
 
     def result(self, c: Command) -> Result:
@@ -356,7 +357,7 @@ def test_docs_show_commands():
             assert page.commands, f"{rel(page.doc)} shows no threshnet command"
 
 
-@pytest.mark.slow  # about 50 subprocesses, each importing torch
+@pytest.mark.slow  # about 70 commands, each a process (forked from a warm one: tests/cliproc.py)
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[c.id for c in COMMANDS])
 def test_documented_command(cmd: Command, runner: Runner):
     if cmd.missing_extra:

@@ -349,3 +349,47 @@ def test_no_dtype_that_rounds_a_weight_or_bias_is_certified(value):
         small.weight.copy_(torch.tensor([[1.0, -2.0]]))
         small.bias.fill_(0.5)
     assert all(analyze(nn.Sequential(small, threshnet.Step())).exact[d] for d in ("float32", "float16", "bfloat16"))
+
+
+def _same_report(a, b) -> None:
+    same = lambda x, y: np.array_equal(x, y, equal_nan=True)  # noqa: E731 (an infinite weight makes NaN bounds)
+    assert a.exact == b.exact and a.reasons == b.reasons
+    assert same([a.max_partial_sum, a.max_abs_weight, a.max_abs_bias, a.noise_radius],
+                [b.max_partial_sum, b.max_abs_weight, b.max_abs_bias, b.noise_radius])
+    assert len(a.ranges) == len(b.ranges) == len(a.sums) == len(b.sums)
+    for (lo1, hi1), (lo2, hi2), s1, s2 in zip(a.ranges, b.ranges, a.sums, b.sums):
+        assert same(lo1, lo2) and same(hi1, hi2) and same(s1, s2)
+
+
+def _random_sequential(rng: np.random.Generator) -> nn.Sequential:
+    """Small integer, dyadic, huge, infinite and paired (equal rows, biases one apart) weights."""
+    sizes = [int(rng.integers(1, 6)) for _ in range(int(rng.integers(2, 6)))]
+    mods: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        lin = nn.Linear(sizes[i], sizes[i + 1]).double()
+        w = rng.integers(-3, 4, (sizes[i + 1], sizes[i])).astype(float) * rng.choice([1.0, 0.125, 2.0**40])
+        b = rng.integers(-3, 4, sizes[i + 1]).astype(float) + rng.choice([0.0, 0.5, 0.25])
+        if rng.random() < 0.1:
+            w.flat[0] = np.inf
+        if len(b) >= 2 and rng.random() < 0.5:
+            w[1], b[1] = w[0], b[0] + 1
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        mods.append(lin)
+        if i < len(sizes) - 2 or rng.random() < 0.5:
+            mods.append(threshnet.Step() if rng.random() < 0.4 else nn.ReLU())
+    return nn.Sequential(*mods)
+
+
+def test_sweep_compiled_and_interpreted_agree():
+    """analyze's layer-to-layer sweep runs interpreted for small networks and compiled by numba for large
+    ones (threshnet._boundsweep): the same function, so the same report, bit for bit."""
+    nets = [threshnet.compile(_majority_chain(6, 8), "relu", layout=layout, output_step=o, dtype="float64")
+            for layout in ("mlp", "sparse") for o in (True, False)]
+    nets += [threshnet.compile(ROOT / "benchmarks/circuits/iscas85/bench/c6288.bench", "relu", layout="sparse"),
+             threshnet.compile("y = " + " ^ ".join(f"(a{i} | ~b{i})" for i in range(300)), "step", layout="sparse")]
+    rng = np.random.default_rng(7)
+    nets += [_random_sequential(rng) for _ in range(60)]
+    for net in nets:
+        _same_report(analyze(net, compiled=False), analyze(net, compiled=True))

@@ -52,6 +52,7 @@ from torch import nn
 
 from .compiler.options import DTYPES, FLOAT_BITS, INT_MAX
 from .compiler.runtime import RELU, STEP
+from ._boundsweep import GUARD, MAX_FRACTION_BITS, sweep  # noqa: F401 (GUARD: part of this module's rule)
 from .reader import AffineLayer, read_network
 
 #: Significant bits of each float format, and the range of each integer one.
@@ -86,12 +87,6 @@ class PrecisionReport:
         return "\n".join(lines)
 
 
-#: Weights and biases must be dyadic rationals ``m / 2**k`` with ``k`` at most this.
-MAX_FRACTION_BITS = 30
-#: The analysis sums in float64 values that are integers once scaled by ``2**f``;
-#: such sums are exact while every partial sum stays below 2**52 units of the grid.
-#: A neuron whose bound reaches it is refused in every dtype (see docs/proofs-and-precision.md).
-GUARD = 2.0**52
 
 
 def fraction_bits(a: np.ndarray) -> np.ndarray:
@@ -119,21 +114,24 @@ def _segmax(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _pairs(layer: AffineLayer, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Neuron pairs ``(a, b)`` of one layer with equal rows and ``bias[a] == bias[b] + 1``.
+def _pairs(row: np.ndarray, col: np.ndarray, weight: np.ndarray, bias: np.ndarray, group: np.ndarray,
+           keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Neuron pairs ``(a, b)`` of one layer (``group``: each neuron's layer, -1 for none) with equal rows
+    and ``bias[a] == bias[b] + 1``.
 
     Then ``relu(a) - relu(b) = clip(u + 1, 0, 1)`` for ``u`` the pre-activation of ``b``:
     the two neurons of a wide ReLU gate.  Candidates come from row hashes and
     are confirmed by comparing the rows entry by entry.
     """
-    n = layer.n_out
-    r, c, w = layer.row, layer.col, layer.weight
+    n = len(bias)
+    r, c, w = row, col, weight
     h1 = _segsum(w * keys[0][c], r, n)
     h2 = _segsum(w * keys[1][c], r, n)
     nnz = np.bincount(r, minlength=n) if len(r) else np.zeros(n, np.int64)
-    order = np.lexsort((layer.bias, nnz, h2, h1))
-    i, j = order[:-1], order[1:]  # j: the next neuron in (hash, bias) order
-    cand = (h1[i] == h1[j]) & (h2[i] == h2[j]) & (nnz[i] == nnz[j]) & (layer.bias[j] == layer.bias[i] + 1)
+    order = np.lexsort((bias, nnz, h2, h1, group))
+    i, j = order[:-1], order[1:]  # j: the next neuron in (layer, hash, bias) order
+    cand = ((group[i] == group[j]) & (group[i] >= 0) & (h1[i] == h1[j]) & (h2[i] == h2[j]) & (nnz[i] == nnz[j])
+            & (bias[j] == bias[i] + 1))
     b, a = i[cand], j[cand]
     if not len(a):
         return a, b
@@ -156,152 +154,114 @@ def _pairs(layer: AffineLayer, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return a[keep], b[keep]
 
 
-def analyze(module: nn.Module, n_inputs: int | None = None) -> PrecisionReport:
+def _first(mask: np.ndarray) -> int:
+    """The first True index, or len(mask)."""
+    return int(np.argmax(mask)) if mask.any() else len(mask)
+
+
+def analyze(module: nn.Module, n_inputs: int | None = None, *, compiled: bool | None = None) -> PrecisionReport:
     """Interval bounds, dtype verdicts and the noise radius of a network with 0/1 inputs.
 
-    The rule and why it is sound: docs/proofs-and-precision.md.
+    The rule and why it is sound: docs/proofs-and-precision.md.  What a neuron's
+    own weights decide is computed for the whole network at once; the bounds
+    that flow from layer to layer are one sweep over the neurons
+    (:mod:`threshnet._boundsweep`; ``compiled`` chooses how it runs, by default by size).
     """
     net = read_network(module, n_inputs)
-    width = net.width
-    n_in = min(net.n_inputs, width)
-    lo_v = np.zeros(width)
-    hi_v = np.zeros(width)
-    hi_v[:n_in] = 1.0
-    fx = np.zeros(width, np.int64)  # fraction bits of each buffer entry's values
-    gain = np.zeros(width)
-    gain[:n_in] = 1.0  # how far an entry moves per unit of L-infinity input noise
-    partner = np.full(width, -1, np.int64)  # entry a of a pair: its entry b
-    dlo = np.zeros(width)
-    dhi = np.zeros(width)
-    exact = {d: True for d in DTYPES}
-    reasons: dict[str, str] = {}
-    first: dict[str, tuple[int, int, str]] = {}  # dtype -> (layer, neuron, reason)
-    max_s = max_w = max_b = 0.0
-    ranges = []
-    sums: list[np.ndarray] = []
-    radius = np.inf
-    out_gain = 0.0
-    keys = np.zeros((2, 0))
+    layers = net.layers
+    L = len(layers)
+    n_out = np.array([layer.n_out for layer in layers], np.int64)
+    noff = np.zeros(L + 1, np.int64)
+    np.cumsum(n_out, out=noff[1:])
+    N = int(noff[-1])
+    cat = lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt)  # noqa: E731
+    lid = np.repeat(np.arange(L), n_out)  # each neuron's layer
+    r = cat([layer.row + noff[li] for li, layer in enumerate(layers)], np.int64)
+    c = cat([layer.col for layer in layers], np.int64)
+    w = cat([layer.weight for layer in layers], np.float64)
+    bias = cat([layer.bias for layer in layers], np.float64)
+    slot = cat([layer.writes if layer.writes is not None else np.arange(layer.n_out) for layer in layers], np.int64)
+    act = np.array([1 if layer.act == STEP else 2 if layer.act == RELU else 0 for layer in layers], np.int64)
+    width = max(net.width, int(n_out.max(initial=0)), max((layer.n_in for layer in layers), default=0))
+    rowptr = np.zeros(N + 1, np.int64)
+    np.cumsum(np.bincount(r, minlength=N), out=rowptr[1:])
 
-    def fail(d: str, li: int, mask: np.ndarray, why) -> None:
-        if not exact[d] or not mask.any():
-            return
-        r0 = int(np.argmax(mask))
-        if d not in first or (li, r0) < first[d][:2]:
-            first[d] = (li, r0, why(r0))
-
-    for li, layer in enumerate(net.layers):
-        n = layer.n_out
-        r, c, w, bias = layer.row, layer.col, layer.weight, layer.bias
-        where = lambda r0: f"{layer.name} neuron {r0}"  # noqa: E731
+    with np.errstate(invalid="ignore", over="ignore"):
         fw, fb = fraction_bits(w), fraction_bits(bias)
-        f = np.maximum(_segmax(fw + fx[c], r, n), fb)
-        finite = np.isfinite(bias) & (_segsum((~np.isfinite(w)).astype(float), r, n) == 0)
-        mag = np.maximum(np.abs(lo_v), np.abs(hi_v))
-        with np.errstate(invalid="ignore", over="ignore"):
-            s = np.abs(bias) + _segsum(np.abs(w) * mag[c], r, n)
-            # Interval of the pre-activation, with a * w read as w * (a - b) + w * b for each pair (a, b).
-            pc = partner[c]
-            isa = pc >= 0
-            if isa.any():
-                key = r * width + np.where(isa, pc, c)
-                uniq, inv = np.unique(key, return_inverse=True)
-                wt = np.bincount(inv, weights=w)
-                nz = wt != 0
-                rt, ct, wt = uniq[nz] // width, uniq[nz] % width, wt[nz]
-                rd, wd, cd = r[isa], w[isa], c[isa]
-            else:
-                rt, ct, wt = r, c, w
-                rd, wd, cd = r[:0], w[:0], c[:0]
-            lo = bias + _segsum(np.minimum(wt * lo_v[ct], wt * hi_v[ct]), rt, n) \
-                + _segsum(np.minimum(wd * dlo[cd], wd * dhi[cd]), rd, n)
-            hi = bias + _segsum(np.maximum(wt * lo_v[ct], wt * hi_v[ct]), rt, n) \
-                + _segsum(np.maximum(wd * dlo[cd], wd * dhi[cd]), rd, n)
-            t = np.abs(bias) + _segsum(np.abs(wt) * mag[ct], rt, n) \
-                + _segsum(np.abs(wd) * np.maximum(np.abs(dlo[cd]), np.abs(dhi[cd])), rd, n)
-            g = _segsum(np.abs(wt) * gain[ct], rt, n) + _segsum(np.abs(wd) * gain[partner[cd]], rd, n)
-            units = np.maximum(s, t) * np.exp2(np.minimum(f, MAX_FRACTION_BITS + 1).astype(float))
-        big = ~finite | ~(units < GUARD)
-        lo[big], hi[big] = -np.inf, np.inf
-        ranges.append((lo, hi))
-        sums.append(s)
-        dyadic = (f <= MAX_FRACTION_BITS) & finite
-        for d in DTYPES:
-            fail(d, li, ~dyadic, lambda r0: f"{where(r0)}: a weight or bias is not a dyadic rational m/2**k "
-                                            f"(k <= {MAX_FRACTION_BITS})")
-            fail(d, li, dyadic & big, lambda r0: f"{where(r0)}: partial sums reach {s[r0]:g}, beyond the "
-                                                 f"range the analysis decides exactly")
-        ok = dyadic & ~big
-        # Integers and half-integers m / 2**k (k <= 1) with |m| < 2**p are floats of p bits in every dtype
-        # here (far inside each exponent range): no conversion needed to know they are representable.
-        k_max = max(int(fw.max(initial=0)), int(fb.max(initial=0)))
-        with np.errstate(invalid="ignore", over="ignore"):
-            m_max = max(float(np.abs(w).max(initial=0)), float(np.abs(bias).max(initial=0))) * 2.0 ** k_max
-        for d, p in FLOATS.items():
-            limit = np.exp2(p - f.astype(float))  # exact range on the grid of 2**-f
-            fail(d, li, ok & (s > limit), lambda r0: f"{where(r0)}: partial sums reach {s[r0]:g}, beyond {d}'s "
-                                                    f"exact range ({limit[r0]:g})")
-            if d in TORCH_DTYPES and d != "float64" and not (k_max <= 1 and m_max < 2.0 ** p):
+        finite = np.isfinite(bias) & (_segsum((~np.isfinite(w)).astype(float), r, N) == 0)
+        relu = act[lid] == 2 if N else np.zeros(0, bool)
+        keys = np.random.default_rng(12345).random((2, max(width, 1))) + 1.0  # row hashes
+        a, b = _pairs(r, c, w, bias, np.where(relu, lid, -1), keys)
+    pair_b = np.full(N, -1, np.int64)
+    pair_b[a] = b
+
+    n_in = min(net.n_inputs, net.width)
+    lo_v, hi_v, gain = np.zeros(width), np.zeros(width), np.zeros(width)
+    hi_v[:n_in] = gain[:n_in] = 1.0  # gain: how far an entry moves per unit of L-infinity input noise
+    s, lo, hi, f, fin, g, big, out_gain = sweep(noff, act, width, rowptr, c, w, fw, bias, fb, finite, slot, pair_b,
+                                           lo_v, hi_v, np.zeros(width, np.int64), gain, compiled=compiled)
+    ranges = tuple(zip(np.split(lo, noff[1:-1]), np.split(hi, noff[1:-1])))
+    sums = tuple(np.split(s, noff[1:-1]))
+
+    # Every check, in the order that decides which reason a dtype reports for its first failing neuron.
+    ok_f = (f <= MAX_FRACTION_BITS) & finite  # dyadic
+    ok = ok_f & ~big
+    base = [(~ok_f, lambda v: f"a weight or bias is not a dyadic rational m/2**k (k <= {MAX_FRACTION_BITS})"),
+            (ok_f & big, lambda v: f"partial sums reach {s[v]:g}, beyond the range the analysis decides exactly")]
+    checks: dict[str, list] = {d: list(base) for d in DTYPES}
+    with np.errstate(invalid="ignore", over="ignore"):
+        k_max = np.maximum(_segmax(fw, lid[r], L) if len(r) else np.zeros(L, np.int64), _segmax(fb, lid, L))
+        m_max = np.maximum(_segmax(np.abs(w), lid[r], L) if len(r) else np.zeros(L), _segmax(np.abs(bias), lid, L)) \
+            * np.exp2(k_max.astype(float))
+    for d, p in FLOATS.items():
+        limit = np.exp2(p - f.astype(float))  # exact range on the grid of 2**-f
+        checks[d].append((ok & (s > limit), lambda v, d=d, limit=limit: f"partial sums reach {s[v]:g}, beyond {d}'s "
+                                                                          f"exact range ({limit[v]:g})"))
+        if d in TORCH_DTYPES and d != "float64":
+            # Integers and half-integers m / 2**k (k <= 1) with |m| < 2**p are floats of p bits in every dtype
+            # here (far inside each exponent range): a layer of only those needs no conversion.
+            need = ~((k_max <= 1) & (m_max < 2.0 ** p))
+            if need.any():
                 tdt = TORCH_DTYPES[d]
                 bad_w = torch.from_numpy(w).to(tdt).double().numpy() != w
                 bad_b = torch.from_numpy(bias).to(tdt).double().numpy() != bias
-                bad = (_segsum(bad_w.astype(float), r, n) > 0) | bad_b
-                fail(d, li, ok & bad, lambda r0: f"{where(r0)}: weight or bias not representable in {d}")
-        row_w = _segmax(np.abs(w), r, n)
-        for d, limit in INTS.items():
-            off_grid = (f > 1) | (_segmax(fw, r, n) > 0)
-            fail(d, li, ok & off_grid, lambda r0: f"{where(r0)}: values are not integers once scaled by 2")
-            over = np.maximum(2 * s, 2 * row_w)
-            fail(d, li, ok & ~off_grid & (over > limit),
-                 lambda r0: f"{where(r0)}: scaled values reach {over[r0]:g}, beyond {d} ({limit})")
-        if n:
-            max_s = max(max_s, float(s.max()))
-            max_b = max(max_b, float(np.abs(bias).max()))
-        if len(w):
-            max_w = max(max_w, float(np.abs(w).max()))
-        if layer.act == STEP:
-            frac = bias - np.floor(bias)
-            on_grid = (_segmax(fw + fx[c], r, n) == 0) & (frac != 0) & np.isfinite(bias)
-            margin = np.maximum.reduce([np.where(on_grid, np.minimum(frac, 1 - frac), 0.0),
-                                        np.where(lo > 0, lo, 0.0), np.where(hi < 0, -hi, 0.0)])
-            away = margin > 0
-            for d in DTYPES:
-                fail(d, li, ~away, lambda r0: f"{where(r0)}: a step pre-activation is not kept away from 0 "
-                                              f"(bias {bias[r0]:g} is not a half-integer over integer inputs)")
-            moved = g > 0
-            if moved.any():
-                radius = min(radius, float(np.min(margin[moved] / g[moved])))
-            new_lo, new_hi, new_f, new_g = np.zeros(n), np.ones(n), np.zeros(n, np.int64), np.zeros(n)
-        elif layer.act == RELU:
-            new_lo, new_hi, new_f, new_g = np.maximum(lo, 0), np.maximum(hi, 0), f, g
-        else:
-            new_lo, new_hi, new_f, new_g = lo, hi, f, g
-        new_partner = np.full(n, -1, np.int64)
-        new_dlo, new_dhi = np.zeros(n), np.zeros(n)
-        if layer.act == RELU:
-            if len(keys[0]) < layer.n_in:
-                keys = np.random.default_rng(12345).random((2, 2 * layer.n_in)) + 1.0  # row hashes
-            a, b = _pairs(layer, keys)
-            new_partner[a] = b
-            new_dlo[a] = np.clip(lo[b] + 1, 0, 1)
-            new_dhi[a] = np.clip(hi[b] + 1, 0, 1)
-        if li == len(net.layers) - 1:
-            out_gain = float(new_g.max()) if n and layer.act != STEP else 0.0
-        if layer.writes is None:
-            width = n
-            lo_v, hi_v, fx, gain, dlo, dhi, partner = new_lo, new_hi, new_f, new_g, new_dlo, new_dhi, new_partner
-        else:  # later readers of a rewritten slot see the new neuron
-            wr = layer.writes
-            lo_v[wr], hi_v[wr], fx[wr], gain[wr], dlo[wr], dhi[wr] = new_lo, new_hi, new_f, new_g, new_dlo, new_dhi
-            written = np.zeros(width, bool)
-            written[wr] = True
-            partner = np.where((partner >= 0) & written[np.maximum(partner, 0)], -1, partner)
-            partner[wr] = np.where(new_partner >= 0, wr[np.maximum(new_partner, 0)], -1)
-    for d, (_, _, why) in first.items():
-        exact[d], reasons[d] = False, why
+                bad = ((_segsum(bad_w.astype(float), r, N) > 0) | bad_b) & need[lid]
+                checks[d].append((ok & bad, lambda v, d=d: f"weight or bias not representable in {d}"))
+    row_w = _segmax(np.abs(w), r, N)
+    off_grid = (f > 1) | (_segmax(fw, r, N) > 0)
+    over = np.maximum(2 * s, 2 * row_w)
+    for d, limit in INTS.items():
+        checks[d].append((ok & off_grid, lambda v: "values are not integers once scaled by 2"))
+        checks[d].append((ok & ~off_grid & (over > limit),
+                          lambda v, d=d, limit=limit: f"scaled values reach {over[v]:g}, beyond {d} ({limit})"))
+    step = act[lid] == 1 if N else np.zeros(0, bool)
+    frac = bias - np.floor(bias)
+    on_grid = (fin == 0) & (frac != 0) & np.isfinite(bias)
+    with np.errstate(invalid="ignore"):
+        margin = np.maximum.reduce([np.where(on_grid, np.minimum(frac, 1 - frac), 0.0),
+                                    np.where(lo > 0, lo, 0.0), np.where(hi < 0, -hi, 0.0)])
+    for d in DTYPES:
+        checks[d].append((step & ~(margin > 0),
+                          lambda v: f"a step pre-activation is not kept away from 0 (bias {bias[v]:g} is not a "
+                                    f"half-integer over integer inputs)"))
+    exact = {d: True for d in DTYPES}
+    reasons: dict[str, str] = {}
+    for d in DTYPES:
+        firsts = [(_first(mask), k) for k, (mask, _) in enumerate(checks[d])]
+        v, k = min(firsts)
+        if v < N:
+            exact[d] = False
+            reasons[d] = f"{layers[lid[v]].name} neuron {v - noff[lid[v]]}: {checks[d][k][1](v)}"
+    moved = step & (g > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        radius = float(np.min(margin[moved] / g[moved])) if moved.any() else np.inf
     if out_gain > 0:
         radius = 0.0
-    return PrecisionReport(exact, reasons, max_s, max_w, max_b, tuple(ranges), radius, tuple(sums))
+    with np.errstate(invalid="ignore"):
+        max_s = float(np.nanmax(s, initial=0.0))
+        max_w = float(np.nanmax(np.abs(w), initial=0.0))
+        max_b = float(np.nanmax(np.abs(bias), initial=0.0))
+    return PrecisionReport(exact, reasons, max_s, max_w, max_b, ranges, radius, sums)
 
 
 @dataclass(frozen=True)

@@ -71,15 +71,15 @@ def _gather(m: GatherLayer, name: str) -> AffineLayer:
     rows, cols, wts, biases = [], [], [], []
     offset = 0
     dtype = torch.float32
-    for b in range(len(m.shapes)):
-        idx, w, bias = (t.detach() for t in m.bucket(b))
+    for (n, k), idx, w, bias in zip(m.shapes, m.indices(), m.weights.parameters(), m.biases.parameters()):
         dtype = w.dtype
-        r, k = torch.nonzero(w, as_tuple=True)
-        rows.append((r + offset).numpy())
-        cols.append(idx[r, k].numpy())
-        wts.append(w[r, k].double().numpy())
-        biases.append(bias.double().numpy())
-        offset += len(bias)
+        wd = w.detach().reshape(-1).double().numpy()
+        nz = np.flatnonzero(wd)
+        rows.append(nz // k + offset)
+        cols.append(idx.numpy()[nz])
+        wts.append(wd[nz])
+        biases.append(bias.detach().reshape(-1).double().numpy())
+        offset += n
     cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)  # noqa: E731
     act = None if m.final else STEP if isinstance(m.act, Step) else RELU
     writes = None if m.final else m.slots.numpy().astype(np.int64)

@@ -88,6 +88,10 @@ class GatherLayer(nn.Module):
         m, k = self.shapes[i]
         return getattr(self, f"idx{i}").reshape(m, k), self.weights[i].reshape(m, k), self.biases[i].reshape(m)
 
+    def indices(self) -> list[torch.Tensor]:
+        """Each bucket's flat index buffer (``m * k`` slots, neuron by neuron)."""
+        return [getattr(self, f"idx{i}") for i in range(len(self.shapes))]
+
     def forward(self, state: torch.Tensor) -> torch.Tensor:
         parts = []
         batch = state.shape[1]

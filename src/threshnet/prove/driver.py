@@ -101,6 +101,8 @@ NODE_CANDIDATES = 3
 CONSTANT_CANDIDATES = 16
 #: Random simulation patterns (plus all-zeros and all-ones).
 SIM_PATTERNS = 1022
+#: Rows times inputs per forward call of the simulation (:func:`_run`).
+RUN_ELEMENTS = 1 << 20
 METHODS = PROVE_METHODS
 
 PROVED, REFUTED, TIMEOUT = "proved", "refuted", "timeout"
@@ -247,9 +249,13 @@ def _patterns(spec: Spec, n: int) -> np.ndarray:
 def _run(module: nn.Module, rows: np.ndarray) -> np.ndarray:
     """The module's outputs in float64 (on a copy, on the CPU)."""
     m = copy.deepcopy(module).to("cpu", torch.float64)
+    # In slices of rows: a wide network's activations for all rows at once would take
+    # n_inputs x rows x 8 bytes and more (a 100k-input chain: gigabytes).
+    step = max(16, RUN_ELEMENTS // max(1, rows.shape[1] if rows.ndim == 2 else 1))
     with torch.no_grad():
-        out = m(torch.as_tensor(rows, dtype=torch.float64))
-    return out.detach().to(torch.float64).numpy().reshape(len(rows), -1)
+        outs = [m(torch.as_tensor(rows[i:i + step], dtype=torch.float64)).detach().to(torch.float64)
+                .numpy().reshape(len(rows[i:i + step]), -1) for i in range(0, len(rows), step)]
+    return np.concatenate(outs) if len(outs) != 1 else outs[0]
 
 
 def _refuted(module, spec, cex, solver, start, nv, nc, method, calls, merged, notes) -> ProofReport:

@@ -77,12 +77,18 @@ def _exact(t: torch.Tensor, what: str, dtype: torch.dtype) -> list[tuple[tuple[i
     bad_mask |= scaled != torch.round(scaled)
     idx = torch.nonzero(t64 != 0, as_tuple=False).tolist()
     vals = t64[t64 != 0].tolist() if t64.dim() else ([float(t64)] if float(t64) != 0 else [])
+    bad = bad_mask[t64 != 0].tolist() if t64.dim() else [bool(bad_mask)] * len(vals)
     out = []
-    for ix, v in zip(idx, vals):
+    known: dict[float, Fraction] = {}  # a network repeats a few values: one Fraction each
+    for ix, v, b in zip(idx, vals, bad):
         ix = tuple(ix)
-        if bool(bad_mask[ix]) or not math.isfinite(v):
+        if b:
             _refuse(what, ix, v, dtype, f"not a multiple of 2**-{MAX_FRACTION_BITS}")
-        f = Fraction(v)
+        f = known.get(v)
+        if f is not None:
+            out.append((ix, f))
+            continue
+        f = known[v] = Fraction(v)
         # A half-integer is the step layers' own bias (``t - 1/2``): never a rounding artifact's shape
         # at the magnitudes where its numerator would be long (there float32's grid is finer than 1/2).
         if f.denominator > 2:
