@@ -7,7 +7,7 @@ command runs in a ``fork`` of it: a new process with its own working
 directory, standard streams (files holding stdin and catching stdout and
 stderr) and exit status, exactly as ``python -m threshnet`` would run it
 (``threshnet/__main__.py``: ``sys.exit(main())``), an uncaught exception
-printed as a traceback with status 1.  The server is single-threaded, so
+printed as a traceback with status 1.  The server runs no Python threads, so
 forking it is safe.
 
 What a fork cannot show is the interpreter's own start and shutdown; the
@@ -20,6 +20,7 @@ loading with torch alone) keep ``subprocess``.
 
 from __future__ import annotations
 
+import locale
 import os
 import pickle
 import select
@@ -111,38 +112,47 @@ class _Server:
             raise RuntimeError(f"the threshnet test server died (status {self.proc.poll()})")
         return struct.unpack("<i", got)[0]
 
+    @property
+    def alive(self) -> bool:
+        return self.w >= 0 and self.proc.poll() is None
+
     def close(self) -> None:
+        """Stop the server and a command it runs (one process group); safe to call twice."""
         for fd in (self.w, self.r):
-            try:
+            if fd >= 0:
                 os.close(fd)
+        self.w = self.r = -1
+        if self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
                 pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the server and a running command (one group)
-        except OSError:
-            pass
-        self.proc.wait()
+            self.proc.wait()
 
 
-_servers: dict[tuple[int, tuple], _Server] = {}
+_servers: dict[int, tuple[tuple, _Server]] = {}  # thread -> (its environment, its server)
 _lock = threading.Lock()
 
 
 def _server(env: dict[str, str]) -> _Server:
-    key = (threading.get_ident(), tuple(sorted(env.items())))
+    """The calling thread's server for ``env`` (one per thread: a new environment replaces the old one)."""
+    key = tuple(sorted(env.items()))
     with _lock:
-        s = _servers.get(key)
-    if s is None or s.proc.poll() is not None:
-        s = _Server(env)
-        with _lock:
-            _servers[key] = s
+        have = _servers.get(threading.get_ident())
+    if have is not None and have[0] == key and have[1].alive:
+        return have[1]
+    if have is not None:
+        have[1].close()
+    s = _Server(env)
+    with _lock:
+        _servers[threading.get_ident()] = (key, s)
     return s
 
 
 def close_all() -> None:
     """Stop every server (pytest's session end; the servers also stop when their pipe closes)."""
     with _lock:
-        servers = list(_servers.values())
+        servers = [s for _, s in _servers.values()]
         _servers.clear()
     for s in servers:
         s.close()
@@ -152,6 +162,7 @@ def run(argv: list[str], *, cwd: str | Path = ".", stdin: str | bytes | None = N
         env: dict[str, str] | None = None, timeout: float = 300, text: bool = True) -> subprocess.CompletedProcess:
     """``subprocess.run([python, "-m", "threshnet", *argv], capture_output=True, ...)``, forked from a warm server."""
     env = dict(os.environ if env is None else env)
+    env.pop("PYTEST_CURRENT_TEST", None)  # differs per test: it would start a server per test
     with tempfile.TemporaryDirectory(prefix="threshnet-cli-") as tmp:
         paths = tuple(os.path.join(tmp, n) for n in ("stdin", "stdout", "stderr"))
         data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
@@ -166,6 +177,4 @@ def run(argv: list[str], *, cwd: str | Path = ".", stdin: str | bytes | None = N
 
 
 def _text(b: bytes) -> str:
-    import locale
-
     return b.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")

@@ -87,8 +87,6 @@ class PrecisionReport:
         return "\n".join(lines)
 
 
-
-
 def fraction_bits(a: np.ndarray) -> np.ndarray:
     """Per value, the smallest ``k`` with ``a * 2**k`` an integer; ``MAX_FRACTION_BITS + 1`` if none."""
     k = np.zeros(a.shape, np.int64)
@@ -200,8 +198,9 @@ def analyze(module: nn.Module, n_inputs: int | None = None, *, compiled: bool | 
     hi_v[:n_in] = gain[:n_in] = 1.0  # gain: how far an entry moves per unit of L-infinity input noise
     s, lo, hi, f, fin, g, big, out_gain = sweep(noff, act, width, rowptr, c, w, fw, bias, fb, finite, slot, pair_b,
                                            lo_v, hi_v, np.zeros(width, np.int64), gain, compiled=compiled)
-    ranges = tuple(zip(np.split(lo, noff[1:-1]), np.split(hi, noff[1:-1])))
-    sums = tuple(np.split(s, noff[1:-1]))
+    cuts = noff[1:-1]
+    ranges = tuple(zip(np.split(lo, cuts), np.split(hi, cuts))) if L else ()
+    sums = tuple(np.split(s, cuts)) if L else ()
 
     # Every check, in the order that decides which reason a dtype reports for its first failing neuron.
     ok_f = (f <= MAX_FRACTION_BITS) & finite  # dyadic

@@ -71,7 +71,7 @@ def _gather(m: GatherLayer, name: str) -> AffineLayer:
     rows, cols, wts, biases = [], [], [], []
     offset = 0
     dtype = torch.float32
-    for (n, k), idx, w, bias in zip(m.shapes, m.indices(), m.weights.parameters(), m.biases.parameters()):
+    for (n, k), idx, w, bias in zip(m.shapes, m.indices(), list(m.weights), list(m.biases), strict=True):
         dtype = w.dtype
         wd = w.detach().reshape(-1).double().numpy()
         nz = np.flatnonzero(wd)
