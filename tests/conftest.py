@@ -175,19 +175,19 @@ SLOW_TESTS = (
 )
 
 
-#: Test files that take longest in the full suite, longest first (summed test time on 2 cores, 2026-12-01:
-#: 145, 135, 133, 114, 89, 49, 44, 39 s).  They run first, so no worker starts a long file near the end
-#: while the other idles (longest-first scheduling; the Makefile passes --no-loadscope-reorder, else
-#: pytest-xdist orders files by their number of tests).
+#: Test files that take longest in the full suite, longest first (summed test time on 2 cores, 2026-12-01,
+#: on a loaded machine: 155, 120, 119, 114, 65, 55, 41, 40 s).  They run first, so no worker starts a long
+#: file near the end while the other idles (longest-first scheduling; the Makefile passes
+#: --no-loadscope-reorder, else pytest-xdist orders files by their number of tests).
 LONGEST_FILES = (
-    "tests/test_docs.py",
-    "tests/test_netlists.py",
-    "tests/test_recursion.py",
     "tests/test_recursion_prove.py",
+    "tests/test_recursion.py",
     "tests/test_scale.py",
-    "tests/test_arith.py",
+    "tests/test_netlists.py",
     "tests/test_prove.py",
-    "tests/test_cli.py",
+    "tests/test_arith.py",
+    "tests/test_arith_compile.py",
+    "tests/test_properties.py",
 )
 
 
