@@ -53,7 +53,7 @@ from torch import nn
 from .compiler.options import DTYPES, FLOAT_BITS, INT_MAX
 from .compiler.runtime import RELU, STEP
 from ._boundsweep import GUARD, MAX_FRACTION_BITS, sweep  # noqa: F401 (GUARD: part of this module's rule)
-from .reader import AffineLayer, read_network
+from .reader import AffineLayer, concat as cat, read_network
 
 #: Significant bits of each float format, and the range of each integer one.
 FLOATS = FLOAT_BITS
@@ -172,7 +172,6 @@ def analyze(module: nn.Module, n_inputs: int | None = None, *, compiled: bool | 
     noff = np.zeros(L + 1, np.int64)
     np.cumsum(n_out, out=noff[1:])
     N = int(noff[-1])
-    cat = lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt)  # noqa: E731
     lid = np.repeat(np.arange(L), n_out)  # each neuron's layer
     r = cat([layer.row + noff[li] for li, layer in enumerate(layers)], np.int64)
     c = cat([layer.col for layer in layers], np.int64)
@@ -187,7 +186,7 @@ def analyze(module: nn.Module, n_inputs: int | None = None, *, compiled: bool | 
     with np.errstate(invalid="ignore", over="ignore"):
         fw, fb = fraction_bits(w), fraction_bits(bias)
         finite = np.isfinite(bias) & (_segsum((~np.isfinite(w)).astype(float), r, N) == 0)
-        relu = act[lid] == 2 if N else np.zeros(0, bool)
+        relu = act[lid] == 2
         keys = np.random.default_rng(12345).random((2, max(width, 1))) + 1.0  # row hashes
         a, b = _pairs(r, c, w, bias, np.where(relu, lid, -1), keys)
     pair_b = np.full(N, -1, np.int64)
@@ -209,9 +208,8 @@ def analyze(module: nn.Module, n_inputs: int | None = None, *, compiled: bool | 
             (ok_f & big, lambda v: f"partial sums reach {s[v]:g}, beyond the range the analysis decides exactly")]
     checks: dict[str, list] = {d: list(base) for d in DTYPES}
     with np.errstate(invalid="ignore", over="ignore"):
-        k_max = np.maximum(_segmax(fw, lid[r], L) if len(r) else np.zeros(L, np.int64), _segmax(fb, lid, L))
-        m_max = np.maximum(_segmax(np.abs(w), lid[r], L) if len(r) else np.zeros(L), _segmax(np.abs(bias), lid, L)) \
-            * np.exp2(k_max.astype(float))
+        k_max = np.maximum(_segmax(fw, lid[r], L), _segmax(fb, lid, L))
+        m_max = np.maximum(_segmax(np.abs(w), lid[r], L), _segmax(np.abs(bias), lid, L)) * np.exp2(k_max.astype(float))
     for d, p in FLOATS.items():
         limit = np.exp2(p - f.astype(float))  # exact range on the grid of 2**-f
         checks[d].append((ok & (s > limit), lambda v, d=d, limit=limit: f"partial sums reach {s[v]:g}, beyond {d}'s "
@@ -233,7 +231,7 @@ def analyze(module: nn.Module, n_inputs: int | None = None, *, compiled: bool | 
         checks[d].append((ok & off_grid, lambda v: "values are not integers once scaled by 2"))
         checks[d].append((ok & ~off_grid & (over > limit),
                           lambda v, d=d, limit=limit: f"scaled values reach {over[v]:g}, beyond {d} ({limit})"))
-    step = act[lid] == 1 if N else np.zeros(0, bool)
+    step = act[lid] == 1
     frac = bias - np.floor(bias)
     on_grid = (fin == 0) & (frac != 0) & np.isfinite(bias)
     with np.errstate(invalid="ignore"):

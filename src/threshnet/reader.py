@@ -67,6 +67,11 @@ def _linear(m: nn.Linear, act: str | None, name: str) -> AffineLayer:
                        else np.zeros(m.out_features), act, m.in_features, None, name, w.dtype)
 
 
+def concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """``parts`` joined end to end as ``dtype`` (an empty array of it when there are none)."""
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
 def _gather(m: GatherLayer, name: str) -> AffineLayer:
     rows, cols, wts, biases = [], [], [], []
     offset = 0
@@ -80,11 +85,10 @@ def _gather(m: GatherLayer, name: str) -> AffineLayer:
         wts.append(wd[nz])
         biases.append(bias.detach().reshape(-1).double().numpy())
         offset += n
-    cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)  # noqa: E731
     act = None if m.final else STEP if isinstance(m.act, Step) else RELU
     writes = None if m.final else m.slots.numpy().astype(np.int64)
-    return AffineLayer(cat(rows, np.int64), cat(cols, np.int64), cat(wts, np.float64), cat(biases, np.float64),
-                       act, m.n_slots, writes, name, dtype)
+    return AffineLayer(concat(rows, np.int64), concat(cols, np.int64), concat(wts, np.float64),
+                       concat(biases, np.float64), act, m.n_slots, writes, name, dtype)
 
 
 def read_network(module: nn.Module, n_inputs: int | None = None) -> ReadNetwork:

@@ -252,10 +252,12 @@ def _run(module: nn.Module, rows: np.ndarray) -> np.ndarray:
     # In slices of rows: a wide network's activations for all rows at once would take
     # n_inputs x rows x 8 bytes and more (a 100k-input chain: gigabytes).
     step = max(16, RUN_ELEMENTS // max(1, rows.shape[1] if rows.ndim == 2 else 1))
+    outs = []
     with torch.no_grad():
-        outs = [m(torch.as_tensor(rows[i:i + step], dtype=torch.float64)).detach().to(torch.float64)
-                .numpy().reshape(len(rows[i:i + step]), -1) for i in range(0, len(rows), step)]
-    return np.concatenate(outs) if len(outs) != 1 else outs[0]
+        for i in range(0, len(rows), step):
+            part = rows[i:i + step]
+            outs.append(m(torch.as_tensor(part, dtype=torch.float64)).to(torch.float64).numpy().reshape(len(part), -1))
+    return np.concatenate(outs) if len(outs) > 1 else outs[0]
 
 
 def _refuted(module, spec, cex, solver, start, nv, nc, method, calls, merged, notes) -> ProofReport:
