@@ -436,3 +436,17 @@ def test_local_equal_passes_marks_through_expanded_variables():
         assert p.local_equal(s, p.xor_(s, t)) is False  # differ on a cut of free inputs
     finally:
         p.close()
+
+
+@pytest.mark.parametrize("n_inputs,run_elements", [(3, 7), (17, 40), (1001, 1 << 20)])
+def test_patterns_are_one_stream(monkeypatch, n_inputs, run_elements):
+    """The simulation rows, drawn in slices, are the rows of one draw (the documented outputs depend on them)."""
+    from threshnet.compiler.spec import Spec
+    from threshnet.prove import driver
+
+    monkeypatch.setattr(driver, "RUN_ELEMENTS", run_elements)
+    spec = Spec(tuple(f"x{i}" for i in range(n_inputs)), (), ())
+    want = np.random.default_rng(0).integers(0, 2, size=(999, n_inputs)).astype(np.uint8)
+    want[0], want[1] = 0, 1
+    got = driver._patterns(spec, 999)
+    assert got.dtype == np.uint8 and np.array_equal(got, want)

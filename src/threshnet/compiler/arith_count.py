@@ -52,6 +52,7 @@ above it.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Sequence
 
 from .arith_add import add_bits
@@ -252,17 +253,30 @@ def _round_plan(heights: dict[int, int], k: int, r: int, width: int) -> tuple[in
         groups = max(hs)
         g = 0
         while g * r < groups:
-            part = [min(max(h - g * r, 0), r) for h in hs]
-            top = sum(p << i for i, p in enumerate(part))
-            nb = min(top.bit_length(), width - c0)
+            nb, gg, ee = _group_cost(tuple(min(max(h - g * r, 0), r) for h in hs), width - c0)
             for j in range(nb):
                 after[c0 + j] = after.get(c0 + j, 0) + 1
-                m = sum((p << i) % (2 << j) for i, p in enumerate(part))
-                terms = sum(p for i, p in enumerate(part) if i <= j)
-                gates += m // (2 << j) + 1
-                edges += (m // (2 << j) + 1) * terms + m // (2 << j)
+            gates += gg
+            edges += ee
             g += 1
     return max(after.values(), default=0), gates, edges
+
+
+@lru_cache(maxsize=1 << 16)
+def _group_cost(part: tuple[int, ...], room: int) -> tuple[int, int, int]:
+    """(output bits, gates, weights) of one group: ``part[i]`` bits of weight ``2^i``, at most ``room`` output
+    bits.  Output bit ``j`` reads the bits of weight up to ``2^j`` (the rest are multiples of ``2^(j+1)``):
+    ``m`` is their largest sum mod ``2^(j+1)``, and the bit is one gate per wrap of that sum, plus one."""
+    top = sum(p << i for i, p in enumerate(part))
+    nb = min(top.bit_length(), room)
+    gates = edges = 0
+    for j in range(nb):
+        low = part[:j + 1]
+        m = sum((p << i) % (2 << j) for i, p in enumerate(low))
+        terms = sum(low)
+        gates += m // (2 << j) + 1
+        edges += (m // (2 << j) + 1) * terms + m // (2 << j)
+    return nb, gates, edges
 
 
 def compress(b: Builder, cols: dict[int, list[int]], width: int, target: int = 2,

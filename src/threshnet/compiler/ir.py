@@ -329,6 +329,28 @@ def write_dumps(c: Compilation, directory: str | Path) -> list[Path]:
     return paths
 
 
+# ----------------------------------------------------------------------------- build
+
+def add_to_graph(g: nx.DiGraph, nodes: Iterable[tuple[int, dict]], edges: Iterable[tuple[int, int, dict]]) -> None:
+    """``g.add_nodes_from(nodes); g.add_edges_from(edges)`` where every edge's ends are nodes of ``g`` or
+    of ``nodes``, written straight into networkx's adjacency dicts (the documented data structure: a
+    dict of nodes' attribute dicts, and successor and predecessor dicts sharing each edge's attribute
+    dict); two to four times faster than the per-edge checks of ``add_edge``.  A node already in ``g``
+    gets its attributes updated; an edge already in ``g`` gets the new attribute dict."""
+    node, succ, pred = g._node, g._succ, g._pred
+    for v, attrs in nodes:
+        if v in node:
+            node[v].update(attrs)
+        else:
+            node[v] = attrs
+            succ[v] = {}
+            pred[v] = {}
+    for u, v, d in edges:
+        succ[u][v] = d
+        pred[v][u] = d
+    g.__networkx_cache__.clear()
+
+
 # ----------------------------------------------------------------------------- verify
 
 def verify(ir: Any, stage: str | None = None, *, n_inputs: int | None = None,

@@ -33,12 +33,19 @@ XOR_ROUNDS = 4
 
 def asap_layers(g: nx.DiGraph) -> dict[int, int]:
     """Longest path from the inputs: inputs 0, a gate 1 + its deepest fanin."""
+    pred, succ, node = g._pred, g._succ, g._node  # networkx's adjacency dicts (its views cost more)
+    left = {v: len(p) for v, p in pred.items()}  # Kahn's order: a node once all its fanins have layers
     y: dict[int, int] = {}
-    for v in nx.topological_sort(g):
-        if g.nodes[v][KIND] == KIND_INPUT:
-            y[v] = 0
-        else:
-            y[v] = 1 + max((y[u] for u in g.predecessors(v)), default=0)
+    ready = [v for v, k in left.items() if k == 0]
+    while ready:
+        v = ready.pop()
+        y[v] = 0 if node[v][KIND] == KIND_INPUT else 1 + max((y[u] for u in pred[v]), default=0)
+        for w in succ[v]:
+            left[w] -= 1
+            if left[w] == 0:
+                ready.append(w)
+    if len(y) < len(left):
+        raise nx.NetworkXUnfeasible("the graph has a cycle")
     return y
 
 
@@ -52,7 +59,7 @@ def _owned(g: nx.DiGraph) -> set[int]:
 
 def last_read(g: nx.DiGraph, y: dict[int, int], depth: int, owned: set[int], s: int) -> int | None:
     """The layer of the last reader of ``s`` (``depth + 1`` for an output)."""
-    r = max((y[t] for t in g.successors(s)), default=None)
+    r = max((y[t] for t in g._succ[s]), default=None)
     if s in owned:
         r = depth + 1
     return r

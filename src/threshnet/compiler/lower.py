@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .ir import dump
+from .ir import add_to_graph, dump
 from .keys import INPUTS, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_XOR, OUTPUTS, XOR_MAX_ARITY
 from .spec import AND, OR, XOR, Spec, fold
 
@@ -166,12 +166,10 @@ def _to_graph(b: _Builder, spec: Spec, outputs: list[tuple[str, int]], names: di
             if v not in label or (label[v].startswith("~") and not tag.startswith("~")):
                 label[v] = tag
     g = nx.DiGraph()
-    for i, name in zip(input_nodes, spec.inputs):
-        g.add_node(new_id[i], **{OP: OP_INPUT, NAME: name})
+    add_to_graph(g, [(new_id[i], {OP: OP_INPUT, NAME: name}) for i, name in zip(input_nodes, spec.inputs)], ())
     for v in order[len(input_nodes):]:
-        g.add_node(new_id[v], **{OP: b.ops[v], NAME: label.get(v)})
-        for l in b.fanins[v]:
-            g.add_edge(new_id[l >> 1], new_id[v], **{NEG: bool(l & 1)})
+        add_to_graph(g, [(new_id[v], {OP: b.ops[v], NAME: label.get(v)})],
+                     [(new_id[l >> 1], new_id[v], {NEG: bool(l & 1)}) for l in b.fanins[v]])
     g.graph[INPUTS] = tuple(new_id[i] for i in input_nodes)
     g.graph[OUTPUTS] = tuple((o, new_id[l >> 1], bool(l & 1)) for o, l in outputs)
     return g

@@ -59,6 +59,7 @@ from .keys import (
     WEIGHT,
 )
 from .gcpause import without_gc
+from .ir import add_to_graph
 from .lp_threshold import canonical, identify
 from .symmetric import ThresholdCone, find_symmetric
 
@@ -1061,7 +1062,7 @@ def _cover(g: nx.DiGraph, net: _Net, needed: list[bool], chosen: list) -> nx.DiG
         for s in sorted(coef):
             add_edge((s, v, {NEG: False, WEIGHT: coef[s]}))
         rep[i] = (v, False)
-    _fill(m, nodes, edges)
+    add_to_graph(m, nodes, edges)
     m.graph[INPUTS] = g.graph[INPUTS]
     m.graph[OUTPUTS] = tuple((p, rep[i][0], neg ^ rep[i][1]) for p, i, neg in net.outputs)
     drop_dead(m)
@@ -1070,25 +1071,6 @@ def _cover(g: nx.DiGraph, net: _Net, needed: list[bool], chosen: list) -> nx.DiG
     m.graph[STATS] = MappingStats(**used, adders=rec.adders if rec else 0, adder_bits=rec.adder_bits if rec else 0,
                                   sums=rec.sums if rec else 0)
     return m
-
-
-def _fill(m: nx.DiGraph, nodes: list[tuple[int, dict]], edges: list[tuple[int, int, dict]]) -> None:
-    """``m.add_nodes_from(nodes); m.add_edges_from(edges)`` for an empty ``m``, every edge's ends among
-    ``nodes``, written straight into networkx's adjacency dicts (the documented data structure: a dict
-    of nodes' attribute dicts, and successor and predecessor dicts sharing each edge's attribute dict);
-    four times faster than the per-edge checks of ``add_edges_from``."""
-    node, succ, pred = m._node, m._succ, m._pred
-    for v, attrs in nodes:
-        if v in node:
-            node[v].update(attrs)
-        else:
-            node[v] = attrs
-            succ[v] = {}
-            pred[v] = {}
-    for u, v, d in edges:
-        succ[u][v] = d
-        pred[v][u] = d
-    m.__networkx_cache__.clear()
 
 
 def _renumbered(m: nx.DiGraph) -> nx.DiGraph:

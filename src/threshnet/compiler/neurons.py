@@ -67,16 +67,22 @@ class Encoding:
 
 def gate_range(g: nx.DiGraph, v: int) -> tuple[int, int]:
     """Range of ``sum(w * x) - t`` over 0/1 fan-ins."""
-    t = g.nodes[v][THRESHOLD]
-    ws = [e[WEIGHT] for _, _, e in g.in_edges(v, data=True)]
-    return sum(w for w in ws if w < 0) - t, sum(w for w in ws if w > 0) - t
+    t = g._node[v][THRESHOLD]
+    lo = hi = -t
+    for e in g._pred[v].values():  # networkx's adjacency dicts: its edge views cost more per call
+        w = e[WEIGHT]
+        if w < 0:
+            lo += w
+        else:
+            hi += w
+    return lo, hi
 
 
 def combine(g: nx.DiGraph, v: int, where: dict[int, Affine]) -> Affine:
     """``z = sum(w * value(s)) - t`` as an affine map of the previous layer's neurons."""
-    const = -float(g.nodes[v][THRESHOLD])
+    const = -float(g._node[v][THRESHOLD])
     coef: dict[int, float] = {}
-    for s, _, e in g.in_edges(v, data=True):
+    for s, e in g._pred[v].items():
         w = e[WEIGHT]
         c0, terms = where[s]
         const += w * c0

@@ -92,11 +92,12 @@ def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     depth = g.graph[DEPTH]
-    y = {v: g.nodes[v][LAYER] for v in g.nodes}
+    node = g._node  # networkx's node attribute dicts (its views cost more per call)
+    y = {v: d[LAYER] for v, d in node.items()}
     owned = {v for _, v in g.graph[OUTPUTS]}
     by_layer: list[list[int]] = [[] for _ in range(depth + 1)]
-    for v in sorted(g.nodes):
-        if g.nodes[v][KIND] != KIND_INPUT:
+    for v in sorted(node):
+        if node[v][KIND] != KIND_INPUT:
             by_layer[y[v]].append(v)
     last = {v: last_read(g, y, depth, owned, v) or 0 for v in g.nodes}
     # Each signal is an affine map of slots; a slot lives while a live signal uses it.
@@ -113,7 +114,7 @@ def plan_sparse(g: nx.DiGraph, activation: str) -> list[SparsePlan]:
         layer_neurons = LayerNeurons()
         new_values: dict[int, Affine] = {}  # in terms of row numbers
         for v in by_layer[l]:
-            name = g.nodes[v][NAME] or f"g{v}"
+            name = node[v][NAME] or f"g{v}"
             new_values[v] = layer_neurons.place(encode(combine(g, v, where), *gate_range(g, v), activation), name)
         rows = [(t, b, n, -1) for t, b, n in zip(layer_neurons.rows, layer_neurons.bias, layer_neurons.names)]
         tops = layer_neurons.tops

@@ -379,26 +379,38 @@ def fold_expr(
     calls whose nodes stay alive, as :func:`fold` does.
     """
     memo = {} if memo is None else memo
-    stack: list[tuple[Expr, bool]] = [(e, False)]
+    # The stack holds nodes whose value is pending; the top one is computed once its operands are,
+    # else its first pending operand goes on top (left before right).  A leaf operand is computed
+    # where it is met, without a push.
+    stack: list[Expr] = [e]
     while stack:
-        node, expanded = stack.pop()
+        node = stack[-1]
         k = id(node)
         if k in memo:
+            stack.pop()
             continue
-        if isinstance(node, BinOp):
-            if expanded:
+        cls = type(node)
+        if cls is BinOp:
+            for child in (node.left, node.right):
+                if id(child) not in memo:
+                    if type(child) is BinOp or type(child) is Not:
+                        stack.append(child)
+                        break
+                    memo[id(child)] = leaf(child)
+            else:
+                stack.pop()
                 memo[k] = binary(node, memo[id(node.left)], memo[id(node.right)])
-            else:
-                stack.append((node, True))
-                stack.append((node.right, False))
-                stack.append((node.left, False))
-        elif isinstance(node, Not):
-            if expanded:
-                memo[k] = unary(node, memo[id(node.operand)])
-            else:
-                stack.append((node, True))
-                stack.append((node.operand, False))
+        elif cls is Not:
+            child = node.operand
+            if id(child) not in memo:
+                if type(child) is BinOp or type(child) is Not:
+                    stack.append(child)
+                    continue
+                memo[id(child)] = leaf(child)
+            stack.pop()
+            memo[k] = unary(node, memo[id(child)])
         else:
+            stack.pop()
             memo[k] = leaf(node)
     return memo[id(e)]
 

@@ -74,6 +74,7 @@ import numpy as np
 
 from .errors import SpecError
 from .keys import INPUTS, NAME, NEG, OP, OP_CONST, OP_INPUT, OP_THRESHOLD, OUTPUTS, THRESHOLD, WEIGHT
+from .ir import add_to_graph
 from .options import ACTIVATIONS, FLOAT_BITS, OBJECTIVES, choice
 from .words import WNode, WordSpec, verify_words
 
@@ -621,9 +622,8 @@ def to_graph(b: Builder, outputs: list[tuple[str, int]]) -> nx.DiGraph:
         elif v == 0:
             g.add_node(new_id[v], **{OP: OP_CONST, NAME: None})
         else:
-            g.add_node(new_id[v], **{OP: OP_THRESHOLD, THRESHOLD: gate.t, NAME: b.names[v] or f"t{new_id[v]}"})
-            for u, w in gate.terms:
-                g.add_edge(new_id[u], new_id[v], **{NEG: False, WEIGHT: w})
+            add_to_graph(g, [(new_id[v], {OP: OP_THRESHOLD, THRESHOLD: gate.t, NAME: b.names[v] or f"t{new_id[v]}"})],
+                         [(new_id[u], new_id[v], {NEG: False, WEIGHT: w}) for u, w in gate.terms])
     g.graph[INPUTS] = tuple(new_id[v] for v in b.inputs)
     g.graph[OUTPUTS] = tuple((name, new_id[l >> 1], bool(l & 1)) for name, l in outputs)
     return g
@@ -632,17 +632,21 @@ def to_graph(b: Builder, outputs: list[tuple[str, int]]) -> nx.DiGraph:
 # ----------------------------------------------------------------------------- test helper
 
 def simulate(b: Builder, lits: Sequence[int], inputs: np.ndarray) -> np.ndarray:
-    """Values of ``lits`` (columns) for rows of input bits ``inputs`` (one column per ``b.input``, in order)."""
+    """Values of ``lits`` (columns) for rows of input bits ``inputs`` (one column per ``b.input``, in order).
+
+    One gather and one integer matrix-vector product per gate (wide gates read hundreds of terms).
+    """
     rows = inputs.shape[0]
     val = np.zeros((len(b.gates), rows), dtype=np.int64)
     for k, v in enumerate(b.inputs):
         val[v] = inputs[:, k]
     for v, g in enumerate(b.gates):
         if g is not None:
-            s = np.zeros(rows, dtype=np.int64)
-            for u, w in g.terms:
-                s += w * val[u]
-            val[v] = s >= g.t
+            if g.terms:
+                src, wts = zip(*g.terms)
+                val[v] = np.asarray(wts, dtype=np.int64) @ val[list(src)] >= g.t
+            else:
+                val[v] = 0 >= g.t
     return np.stack([val[l >> 1] ^ (l & 1) for l in lits], axis=1) if lits else np.zeros((rows, 0), np.int64)
 
 

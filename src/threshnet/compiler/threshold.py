@@ -25,7 +25,7 @@ from typing import Iterable
 
 import networkx as nx
 
-from .ir import Lit, XorForm, _dump_threshold
+from .ir import Lit, XorForm, _dump_threshold, add_to_graph
 from .keys import (
     BOOL_MAP, INPUTS, KIND, KIND_GATE, KIND_INPUT, NAME, NEG, OP, OP_AND, OP_CONST, OP_INPUT, OP_OR, OP_THRESHOLD,
     OP_XOR, OUTPUTS, ROLE, THRESHOLD, WEIGHT, XORS,
@@ -56,9 +56,8 @@ class _Builder:
         if share and key in self.table:
             return self.table[key], neg
         v = self.g.number_of_nodes()
-        self.g.add_node(v, **{KIND: KIND_GATE, THRESHOLD: key[1], ROLE: role, NAME: name})
-        for s, w in key[0]:
-            self.g.add_edge(s, v, **{WEIGHT: w})
+        add_to_graph(self.g, [(v, {KIND: KIND_GATE, THRESHOLD: key[1], ROLE: role, NAME: name})],
+                     [(s, v, {WEIGHT: w}) for s, w in key[0]])
         if share:
             self.table[key] = v
         return v, neg
@@ -82,8 +81,7 @@ def set_fanins(g: nx.DiGraph, v: int, terms: Iterable[tuple[Lit, int]], const: i
         weights = {s: -w for s, w in weights.items()}
         threshold = 1 - threshold
     g.remove_edges_from(list(g.in_edges(v)))
-    for s, w in sorted(weights.items()):
-        g.add_edge(s, v, **{WEIGHT: w})
+    add_to_graph(g, (), [(s, v, {WEIGHT: w}) for s, w in sorted(weights.items())])
     g.nodes[v][THRESHOLD] = threshold
 
 
@@ -103,10 +101,11 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
             continue
         name = d[NAME] if d[NAME] and not d[NAME].startswith("~") else None
         base = name or f"{op}{v}"
-        lits = [(tl[u][0], tl[u][1] ^ e[NEG]) for u, _, e in bg.in_edges(v, data=True)]
+        fanins = bg._pred[v]  # networkx's adjacency dict (its edge views cost more per call)
+        lits = [(tl[u][0], tl[u][1] ^ e[NEG]) for u, e in fanins.items()]
         k = len(lits)
         if op == OP_THRESHOLD:
-            ws = [e[WEIGHT] for _, _, e in bg.in_edges(v, data=True)]
+            ws = [e[WEIGHT] for e in fanins.values()]
             t = d[THRESHOLD]
             role = ("and" if t == k else "or" if t == 1 else "maj" if 2 * t == k + 1 else "th") \
                 if all(w == 1 for w in ws) else "th"

@@ -238,8 +238,15 @@ def _check_names(module: nn.Module, spec: Spec, notes: list[str]) -> None:
 
 
 def _patterns(spec: Spec, n: int) -> np.ndarray:
+    """``n`` random rows (all zeros and all ones first): ``default_rng(0).integers(0, 2, (n, inputs))``,
+    drawn in slices of rows so that the int64 draws of a wide spec never take n x inputs x 8 bytes at
+    once (the slices continue one stream: the same rows, ``test_patterns_are_one_stream``)."""
     rng = np.random.default_rng(0)
-    pats = rng.integers(0, 2, size=(n, len(spec.inputs))).astype(np.uint8)
+    m = len(spec.inputs)
+    pats = np.empty((n, m), dtype=np.uint8)
+    step = max(1, RUN_ELEMENTS // max(1, m))
+    for i in range(0, n, step):
+        pats[i:i + step] = rng.integers(0, 2, size=(min(step, n - i), m))
     if n >= 2:
         pats[0, :] = 0
         pats[1, :] = 1

@@ -62,6 +62,9 @@ class _Act:
     strict: bool = True
 
 
+_ZERO, _ONE = Fraction(0), Fraction(1)  # shared: Fractions are immutable, and a network reads millions
+
+
 def _precision(dtype: torch.dtype) -> int:
     """Mantissa bits, the implicit one included (float32: 24)."""
     return 1 - int(math.log2(torch.finfo(dtype).eps)) if dtype.is_floating_point else 63
@@ -152,9 +155,9 @@ def _gather_ops(name: str, m: nn.Module) -> list[object]:
             for c in range(k):
                 f = w_ex.get((r, c))
                 if f is not None:
-                    acc[idx[r][c]] = acc.get(idx[r][c], Fraction(0)) + f
+                    acc[idx[r][c]] = acc.get(idx[r][c], _ZERO) + f
             new_rows.append([(j, f) for j, f in acc.items() if f])
-            new_bias.append(b_ex.get((r,), Fraction(0)))
+            new_bias.append(b_ex.get((r,), _ZERO))
     if isinstance(act, Step):
         kind = "step"
     elif isinstance(act, nn.ReLU):
@@ -172,7 +175,7 @@ def _gather_ops(name: str, m: nn.Module) -> list[object]:
     if len(slots) != len(new_rows) or len(set(slots)) != len(slots) or not all(0 <= s < n_slots for s in slots):
         raise ValueError(f"layer {name!r}: GatherLayer writes {len(new_rows)} neurons to slots {slots[:8]}...: "
                          f"not one distinct slot each")
-    rows: list[list[tuple[int, Fraction]]] = [[(s, Fraction(1))] for s in range(n_slots)]
+    rows: list[list[tuple[int, Fraction]]] = [[(s, _ONE)] for s in range(n_slots)]
     bias = [Fraction(0)] * n_slots
     for s, row, b in zip(slots, new_rows, new_bias):
         rows[s], bias[s] = row, b
@@ -185,7 +188,7 @@ def _gather_ops(name: str, m: nn.Module) -> list[object]:
 def _to_slots_op(name: str, m: nn.Module) -> _Affine:
     """threshnet's sparse ``ToSlots``: the inputs in the first slots, zeros after."""
     n_in, n_slots = int(m.n_inputs), int(m.n_slots)
-    rows = [[(i, Fraction(1))] for i in range(n_in)] + [[] for _ in range(n_slots - n_in)]
+    rows = [[(i, _ONE)] for i in range(n_in)] + [[] for _ in range(n_slots - n_in)]
     return _Affine(name, rows, [Fraction(0)] * n_slots, n_in, 63)
 
 
