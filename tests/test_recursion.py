@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import io
+from pathlib import Path
 import pickle
 import sys
 
@@ -111,6 +112,51 @@ def test_shared_nodes_survive_pickle_once():
     assert back.assignments[1].expr.operand is back.assignments[0].expr
     assert back.assignments[0].expr.left is back.assignments[0].expr.right
     assert threshnet.evaluate(back, {"a": 1}) == {"y": 0}
+
+
+def test_spec_pickles_as_a_few_objects():
+    """The packed table: a 100,000-node spec is a handful of pickled objects (``torch.save`` calls its
+    ``persistent_id`` hook once per object), and comes back equal."""
+    def objects(spec: Spec) -> tuple[int, bytes]:
+        seen = []
+
+        class Counting(pickle.Pickler):
+            def persistent_id(self, obj):
+                seen.append(type(obj).__name__)
+                return None
+
+        buf = io.BytesIO()
+        Counting(buf, protocol=2).dump(spec)  # torch.save's protocol
+        return len(seen), buf.getvalue()
+
+    small, _ = objects(chain_spec(10, XOR))
+    spec = chain_spec(N, XOR)
+    big, blob = objects(spec)
+    assert big == small < 100
+    assert pickle.loads(blob) == spec
+    # parsed text carries its word program (spec.words): packed the same way
+    small, _ = objects(threshnet.parse(chain_text(10, "mixed")))
+    spec = threshnet.parse(chain_text(5000, "mixed"))
+    big, blob = objects(spec)
+    assert big == small < 150
+    back = pickle.loads(blob)
+    assert back == spec and back.words == spec.words
+
+
+def test_pickles_of_the_row_table_still_load():
+    """``tests/pickles/spec_rows_table.pkl`` was written by threshnet 1da364c, which pickled a table of
+    row tuples: a spec, a spec sharing a node, an expression and an assignment still load."""
+    old = pickle.loads((Path(__file__).parent / "pickles" / "spec_rows_table.pkl").read_bytes())
+    spec = threshnet.parse(old["text"], "old.bool")
+    assert old["spec"] == spec and old["spec"].filename == "old.bool" and old["spec"].source == old["text"]
+    for a, b in zip(spec.assignments, old["spec"].assignments):
+        assert a.span == b.span and [n.span for n in postorder(a.expr)] == [n.span for n in postorder(b.expr)]
+    assert expr_equal(old["expr"], spec.assignments[1].expr)
+    assert old["assign"].target == "t" and expr_equal(old["assign"].expr, spec.assignments[0].expr)
+    shared = old["shared"]
+    assert shared.assignments[1].expr.operand is shared.assignments[0].expr
+    assert shared.assignments[0].expr.left is shared.assignments[0].expr.right
+    assert threshnet.evaluate(shared, {"a": 1}) == {"y": 0, "z": 1}
 
 
 def test_render_and_parse_round_trip_deep():

@@ -129,3 +129,21 @@ def test_testing_v2_specs_round_trip(data, fmt):
     r = fuzz_rows(spec.n_inputs)
     assert (evaluate_batch(spec, r) == evaluate_batch(got, r)).all(), text
     assert ports_of(got) == ports_of(spec)
+
+
+@settings(max_examples=40)
+@given(st.data())
+def test_word_programs_pickle_whole(data):
+    """A pickled spec keeps its word program node for node: ops, operands, widths, params, spans and names
+    (the packed table of ``WordSpec.__reduce__``)."""
+    import pickle
+
+    from threshnet.testing import v2_spec_texts
+
+    text = data.draw(st.one_of(v2_spec_texts(), v2_specs()))
+    spec = threshnet.parse(text, "r.bool")
+    back_spec = pickle.loads(pickle.dumps(spec))
+    ws, got = spec.words, back_spec.words
+    assert got == ws and got.filename == ws.filename and got.source == ws.source
+    assert [(n.span, n.name) for n in got.nodes] == [(n.span, n.name) for n in ws.nodes]
+    assert [type(x) for n in got.nodes for x in n.params] == [type(x) for n in ws.nodes for x in n.params]

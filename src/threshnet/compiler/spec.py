@@ -25,14 +25,20 @@ an expression ``i0 & i1 & ... & i244`` used to overflow Python's stack in
 * ``__deepcopy__`` / ``__copy__`` returning itself: they are frozen, and
   every field is immutable (str, int, tuple, frozen ``Span``), so the value
   *is* its own deep copy;
-* ``__reduce__``: the expressions are flattened by :func:`fold` into one
-  postorder table of flat rows (``(kind, payload, span, child indices)``,
-  each shared node once) and rebuilt by a loop over that table, so the
-  pickle is flat whatever the depth, and sharing is kept.
+* ``__reduce__``: the expressions are packed by :func:`fold_expr` into one
+  postorder table (each shared node once) of integer arrays: four ints per
+  node (kind, payload, child indices), four per span, the names as one
+  string and their lengths, and rebuilt by a loop over that table.  So the
+  pickle is flat whatever the depth, sharing is kept, and it is a handful of
+  objects, not several per node (``torch.save`` calls its ``persistent_id``
+  hook once per object: millions for a 100k-gate netlist).  Pickles of the
+  earlier table of row tuples still load (``_rebuild_spec``).
 """
 
 from __future__ import annotations
 
+import sys
+from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, TypeVar, Union
 
@@ -57,7 +63,9 @@ class _Node:
     __slots__ = ()
 
     def __reduce__(self):
-        return _rebuild_expr, (_flatten((self,)),)
+        strings = _Strings()
+        table = _pack((self,), strings)
+        return _unpack_expr, (strings.packed(), table)
 
     def __copy__(self):
         return self
@@ -223,7 +231,9 @@ class Assign:
         return f"Assign({self.target} = {render_expr(self.expr, limit=60)})"
 
     def __reduce__(self):
-        return _rebuild_assign, (self.target, self.span, _flatten((self.expr,)))
+        strings = _Strings()
+        table = _pack((self.expr,), strings)
+        return _unpack_assign, (self.target, self.span, strings.packed(), table)
 
     def __copy__(self):
         return self
@@ -264,9 +274,15 @@ class Spec:
     __hash__ = object.__hash__
 
     def __reduce__(self):
-        table = _flatten(tuple(a.expr for a in self.assignments))
-        heads = tuple((a.target, a.span) for a in self.assignments)
-        return _rebuild_spec, (self.inputs, self.outputs, heads, table, self.filename, self.source, self.words)
+        strings = _Strings()
+        ports = (_to_bytes(array("q", map(strings, self.inputs))), _to_bytes(array("q", map(strings, self.outputs))))
+        targets = array("q", [strings(a.target) for a in self.assignments])
+        spans = array("q")
+        for a in self.assignments:
+            spans.extend(_span_ints(a.span))
+        table = _pack(tuple(a.expr for a in self.assignments), strings)
+        return _unpack_spec, (strings.packed(), ports, (_to_bytes(targets), _to_bytes(spans)), table, self.filename,
+                              self.source, self.words)
 
     def __copy__(self):
         return self
@@ -451,29 +467,130 @@ def fold(
 
 
 # ---------------------------------------------------------------------------
-# Flat tables for pickle (see the module docstring)
+# Packed tables for pickle (see the module docstring)
 
 _CONST, _NAME, _NOT, _BINOP = 0, 1, 2, 3
-Row = tuple  # (_CONST, value, span) | (_NAME, id, span) | (_NOT, span, i) | (_BINOP, op, span, i, j)
+_NO_SPAN = (-1, -1, -1, -1)
+Packed = tuple[bytes, bytes, bytes]  # int64s: 4 per node (kind, payload, i, j), 4 per span, the roots' nodes
 
 
-def _flatten(roots: tuple[Expr, ...]) -> tuple[tuple[Row, ...], tuple[int, ...]]:
-    """Postorder rows of every node reachable from ``roots`` (each once), and each root's row."""
-    rows: list[Row] = []
+class _Strings:
+    """Distinct strings, numbered in order of first use; packed as one string and the lengths."""
 
-    def add(row: Row) -> int:
-        rows.append(row)
-        return len(rows) - 1
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.items: list[str] = []
+
+    def __call__(self, s: str) -> int:
+        i = self.index.get(s)
+        if i is None:
+            i = self.index[s] = len(self.items)
+            self.items.append(s)
+        return i
+
+    def packed(self) -> tuple[str, bytes]:
+        return "".join(self.items), _to_bytes(array("q", map(len, self.items)))
+
+
+def _to_bytes(a: array) -> bytes:
+    """An int64 array as little-endian bytes: one pickled object at every protocol (``torch.save``'s
+    protocol 2 pickles an ``array`` as a list of its ints)."""
+    if sys.byteorder == "big":
+        a = array("q", a)
+        a.byteswap()
+    return a.tobytes()
+
+
+def _from_bytes(b: bytes) -> array:
+    a = array("q")
+    a.frombytes(b)
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a
+
+
+def _unstrings(packed: tuple[str, bytes]) -> list[str]:
+    text, lengths = packed
+    out, pos = [], 0
+    for n in _from_bytes(lengths):
+        out.append(text[pos:pos + n])
+        pos += n
+    return out
+
+
+def _span_ints(s: Span | None) -> tuple[int, int, int, int]:
+    return _NO_SPAN if s is None else (s.line, s.column, s.end_line, s.end_column)
+
+
+def _span_of(line: int, column: int, end_line: int, end_column: int) -> Span | None:
+    return None if line < 0 else Span(line, column, end_line, end_column)
+
+
+_OP_CODE = {op: k for k, op in enumerate(OPERATORS)}
+
+
+def _pack(roots: tuple[Expr, ...], strings: _Strings) -> Packed:
+    """Every node reachable from ``roots`` (each once, in postorder) as integer arrays: per node its
+    kind, payload (a ``Name``'s string number, a ``Const``'s value, a ``BinOp``'s operator number)
+    and operand nodes (-1 when absent), and its span; then each root's node."""
+    code, spans = array("q"), array("q")
+
+    def add(kind: int, payload: int, i: int, j: int, span: Span | None) -> int:
+        code.extend((kind, payload, i, j))
+        spans.extend(_span_ints(span))
+        return len(code) // 4 - 1
+
+    def leaf(n: Const | Name) -> int:
+        if type(n) is Name:
+            return add(_NAME, strings(n.id), -1, -1, n.span)
+        return add(_CONST, int(n.value), -1, -1, n.span)
 
     memo: dict[int, int] = {}
-    def sp(s: Span | None) -> tuple[int, int, int, int] | None:  # plain ints pickle far smaller than Spans
-        return None if s is None else (s.line, s.column, s.end_line, s.end_column)
+    heads = [fold_expr(r, leaf, lambda n, i: add(_NOT, 0, i, -1, n.span),
+                       lambda n, i, j: add(_BINOP, _OP_CODE[n.op], i, j, n.span), memo) for r in roots]
+    return _to_bytes(code), _to_bytes(spans), _to_bytes(array("q", heads))
 
-    leaf = lambda n: add((_NAME, n.id, sp(n.span)) if isinstance(n, Name) else (_CONST, n.value, sp(n.span)))  # noqa: E731
-    unary = lambda n, i: add((_NOT, sp(n.span), i))  # noqa: E731
-    binary = lambda n, i, j: add((_BINOP, n.op, sp(n.span), i, j))  # noqa: E731
-    heads = tuple([fold_expr(r, leaf, unary, binary, memo) for r in roots])
-    return tuple(rows), heads
+
+def _unpack(names: list[str], table: Packed) -> list[Expr]:
+    """The roots of a :func:`_pack` table (``names``: the strings it numbers)."""
+    code, spans, heads = map(_from_bytes, table)
+    c, s = iter(code), iter(spans)
+    nodes: list[Expr] = []
+    for (kind, payload, i, j), sp in zip(zip(c, c, c, c), zip(s, s, s, s)):
+        span = _span_of(*sp)
+        if kind == _BINOP:
+            nodes.append(BinOp(OPERATORS[payload], nodes[i], nodes[j], span))
+        elif kind == _NOT:
+            nodes.append(Not(nodes[i], span))
+        elif kind == _NAME:
+            nodes.append(Name(names[payload], span))
+        else:
+            nodes.append(Const(payload, span))
+    return [nodes[i] for i in heads]
+
+
+def _unpack_expr(strings: tuple[str, bytes], table: Packed) -> Expr:
+    return _unpack(_unstrings(strings), table)[0]
+
+
+def _unpack_assign(target: str, span: Span | None, strings: tuple[str, bytes], table: Packed) -> Assign:
+    return Assign(target, _unpack(_unstrings(strings), table)[0], span)
+
+
+def _unpack_spec(strings: tuple[str, bytes], ports: tuple[bytes, bytes], heads: tuple[bytes, bytes],
+                 table: Packed, filename: str, source: str | None, words: "WordSpec | None" = None) -> Spec:
+    names = _unstrings(strings)
+    targets, spans = map(_from_bytes, heads)
+    s = iter(spans)
+    assigns = tuple(Assign(names[t], e, _span_of(*sp))
+                    for t, e, sp in zip(targets, _unpack(names, table), zip(s, s, s, s)))
+    ins, outs = map(_from_bytes, ports)
+    return Spec(tuple(names[i] for i in ins), tuple(names[i] for i in outs), assigns, filename, source, words)
+
+
+# The table of row tuples that pickles made before the packed table (their loads still work).
+
+Row = tuple  # (_CONST, value, span) | (_NAME, id, span) | (_NOT, span, i) | (_BINOP, op, span, i, j)
 
 
 def _rebuild(table: tuple[tuple[Row, ...], tuple[int, ...]]) -> list[Expr]:

@@ -116,6 +116,7 @@ def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bo
     inputs = [i for i in range(n) if op[i] == _IN]
     found: dict[int, Symmetric | ThresholdCone] = {}
     solved: dict[bytes, tuple[tuple[int, ...], int] | None] = {}
+    tested: dict = {}  # truth table bytes -> _symmetric's answer (a table's length is 2^k: k is in the key)
     for s in sorted(groups, key=lambda s: (s.bit_count(), s)):
         k = s.bit_count()
         members = groups[s]
@@ -165,7 +166,10 @@ def find_symmetric(op: list[int], fin: list[tuple[int, ...]], neg: list[tuple[bo
         for j in range(k):
             counts += (rows >> j) & 1
         for v in members:
-            sym = _symmetric(val[v], k, counts, rows)
+            table = val[v].tobytes()  # the same function of k inputs recurs (a chain of XOR8s): test it once
+            sym = tested.get(table, tested)
+            if sym is tested:
+                sym = tested[table] = _symmetric(val[v], k, counts, rows)
             if sym is not None:
                 negated, pattern = sym
                 found[v] = Symmetric(tuple(support), negated, pattern)

@@ -48,10 +48,15 @@ class _Builder:
              share: bool = True) -> Lit:
         """The gate ``[sum(c * value(lit)) + const >= 0]``, shared when possible."""
         weights, threshold = linear(terms, const)
-        key = (tuple(sorted(weights.items())), threshold)
+        return self.gate_of(tuple(sorted(weights.items())), threshold, role, name, share)
+
+    def gate_of(self, items: tuple[tuple[int, int], ...], threshold: int, role: str, name: str | None,
+                share: bool = True) -> Lit:
+        """The gate ``[sum(w * s) >= threshold]`` over ``items``, (signal, weight) pairs sorted by signal."""
+        key = (items, threshold)
         neg = False
-        if share and key[0] and key[0][0][1] < 0:  # canonical form: first weight positive
-            key = (tuple((s, -w) for s, w in key[0]), 1 - threshold)
+        if share and items and items[0][1] < 0:  # canonical form: first weight positive
+            key = (tuple((s, -w) for s, w in items), 1 - threshold)
             neg = True
         if share and key in self.table:
             return self.table[key], neg
@@ -117,9 +122,11 @@ def threshold(bg: nx.DiGraph) -> nx.DiGraph:
         else:
             assert op == OP_XOR
             rungs = []
+            weights, t0 = linear(((l, 1) for l in lits), 0)  # rung i is [sum >= i]: one form, t0 + i
+            items = tuple(sorted(weights.items()))
             for i in range(1, k + 1):
                 role = "or" if i == 1 else "and" if i == k else f"ge{i}"
-                rungs.append(b.gate(((l, 1) for l in lits), -i, role, f"{base}.{role}"))
+                rungs.append(b.gate_of(items, t0 + i, role, f"{base}.{role}"))
             out = b.gate(((r, 1 if i % 2 == 0 else -1) for i, r in enumerate(rungs)), -1, "xor", base)
             tl[v] = out
             if out[0] not in xor_outs:  # two XORs of the same operands share one gate: one record

@@ -58,10 +58,12 @@ significant) when ``vector`` is true and ``a`` when it is a scalar.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from .errors import DEFAULT_FILENAME, Span
+from .spec import _from_bytes, _span_ints, _span_of, _Strings, _to_bytes, _unstrings
 
 __all__ = ["OPS", "Port", "WNode", "WordSpec", "WordError", "bit_names", "dump_words", "evaluate_words",
            "input_values", "is_bit_logic", "verify_words"]
@@ -122,6 +124,50 @@ class WordSpec:
     def __repr__(self) -> str:
         return (f"WordSpec(inputs={[p.name for p in self.inputs]}, outputs={[p.name for p, _ in self.outputs]}, "
                 f"{len(self.nodes)} nodes)")
+
+    def __reduce__(self):
+        """A packed table, as ``Spec`` pickles (see :mod:`.spec`): a handful of objects, not several per node."""
+        strings = _Strings()
+        ports = array("q")
+        for p in self.inputs + tuple(p for p, _ in self.outputs):
+            ports.extend((strings(p.name), p.width, int(p.vector)))
+        rows, args, spans = array("q"), array("q"), array("q")
+        ints, other = array("q"), {}  # params: all-int tuples packed (length, values), the rest by node
+        for i, n in enumerate(self.nodes):
+            plain = not n.params or all(type(x) is int for x in n.params)
+            rows.extend((strings(n.op), len(n.args), n.width, -1 if n.name is None else strings(n.name),
+                         len(n.params) if plain else -1))
+            args.extend(n.args)
+            spans.extend(_span_ints(n.span))
+            if plain:
+                ints.extend(n.params)
+            else:
+                other[i] = n.params
+        table = (*map(_to_bytes, (ports, array("q", [v for _, v in self.outputs]), rows, args, spans, ints)),
+                 len(self.inputs), other)
+        return _unpack_words, (strings.packed(), table, self.filename, self.source)
+
+
+def _unpack_words(strings: tuple[str, bytes], table: tuple, filename: str, source: str | None) -> WordSpec:
+    names = _unstrings(strings)
+    ports, outs, rows, args, spans, ints = map(_from_bytes, table[:6])
+    n_in, other = table[6:]
+    pi = iter(ports)
+    all_ports = [Port(names[k], w, bool(v)) for k, w, v in zip(pi, pi, pi)]
+    nodes = []
+    r, s = iter(rows), iter(spans)
+    args_l, ints_l = args.tolist(), ints.tolist()
+    at = ip = 0
+    for i, ((op, n_args, width, name, n_params), sp) in enumerate(zip(zip(r, r, r, r, r), zip(s, s, s, s))):
+        if n_params >= 0:
+            params = tuple(ints_l[ip:ip + n_params])
+            ip += n_params
+        else:
+            params = other[i]
+        nodes.append(WNode(names[op], tuple(args_l[at:at + n_args]), width, params, _span_of(*sp),
+                           None if name < 0 else names[name]))
+        at += n_args
+    return WordSpec(tuple(all_ports[:n_in]), tuple(zip(all_ports[n_in:], outs)), tuple(nodes), filename, source)
 
 
 class WordError(Exception):
