@@ -65,6 +65,7 @@ SLOW_TESTS = (
     "tests/test_recursion.py::test_network_of_a_100k_chain",
     "tests/test_recursion.py::test_check_on_5000_operand_chains",
     "tests/test_recursion.py::test_spec_copies_and_evaluates",
+    "tests/test_recursion.py::test_spec_pickles_as_a_few_objects",
     "tests/test_recursion_prove.py::test_prove_100k_deep_not",
     "tests/test_recursion_prove.py::test_prove_5000_operands",
     "tests/test_recursion_prove.py::test_prove_100k_operand_mixed_chain",
