@@ -430,8 +430,8 @@ def _verify_spec(spec: Spec) -> None:
                 stack.pop()
 
 
-def _topological(g: nx.DiGraph, stage: str) -> list:
-    """Kahn's order of ``g``, or IRError at a node that lies on a cycle."""
+def topological_order(g: nx.DiGraph, stage: str) -> list:
+    """Kahn's order of ``g``, or IRError (naming ``stage``) at a node that lies on a cycle."""
     pred, succ = g._pred, g._succ  # the adjacency dicts: networkx's views cost more per call
     indeg = {v: len(p) for v, p in pred.items()}
     ready = [v for v, d in indeg.items() if d == 0]
@@ -517,7 +517,7 @@ def _verify_boolean(g: nx.DiGraph, stage: str) -> None:
                 raise IRError(stage, v, f"edge from {u} has no boolean NEG")
             if op == OP_THRESHOLD and not _is_int(e.get(WEIGHT)):
                 raise IRError(stage, v, f"weight {e.get(WEIGHT)!r} on the edge from {u} is not an integer")
-    _topological(g, stage)
+    topological_order(g, stage)
     is_input = lambda d: d[OP] == OP_INPUT  # noqa: E731
     _verify_inputs(g, stage, is_input)
     ports = set()
@@ -557,7 +557,7 @@ def _verify_threshold(g: nx.DiGraph, stage: str) -> None:
             w = e.get(WEIGHT)
             if type(w) is not int and not _is_int(w) or w == 0:  # the type test first: millions of edges
                 raise IRError(stage, v, f"weight {w!r} on the edge from {u} is not a nonzero integer")
-    _topological(g, stage)
+    topological_order(g, stage)
     is_input = lambda d: d[KIND] == KIND_INPUT  # noqa: E731
     _verify_inputs(g, stage, is_input)
     ports, owners = set(), set()

@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 
 from .keys import DEPTH, INPUTS, KIND, KIND_INPUT, LAYER, OUTPUTS, WEIGHT, XORS
-from .ir import XorForm
+from .ir import XorForm, topological_order
 from .threshold import set_fanins
 
 #: Largest graph (gates) for which layering is solved exactly.
@@ -33,19 +33,10 @@ XOR_ROUNDS = 4
 
 def asap_layers(g: nx.DiGraph) -> dict[int, int]:
     """Longest path from the inputs: inputs 0, a gate 1 + its deepest fanin."""
-    pred, succ, node = g._pred, g._succ, g._node  # networkx's adjacency dicts (its views cost more)
-    left = {v: len(p) for v, p in pred.items()}  # Kahn's order: a node once all its fanins have layers
+    pred, node = g._pred, g._node  # networkx's adjacency dicts (its views cost more per call)
     y: dict[int, int] = {}
-    ready = [v for v, k in left.items() if k == 0]
-    while ready:
-        v = ready.pop()
+    for v in topological_order(g, "threshold"):
         y[v] = 0 if node[v][KIND] == KIND_INPUT else 1 + max((y[u] for u in pred[v]), default=0)
-        for w in succ[v]:
-            left[w] -= 1
-            if left[w] == 0:
-                ready.append(w)
-    if len(y) < len(left):
-        raise nx.NetworkXUnfeasible("the graph has a cycle")
     return y
 
 

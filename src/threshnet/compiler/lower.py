@@ -165,11 +165,11 @@ def _to_graph(b: _Builder, spec: Spec, outputs: list[tuple[str, int]], names: di
             tag = ns[0] if not (l & 1) else "~" + ns[0]
             if v not in label or (label[v].startswith("~") and not tag.startswith("~")):
                 label[v] = tag
+    gates = order[len(input_nodes):]
     g = nx.DiGraph()
-    add_to_graph(g, [(new_id[i], {OP: OP_INPUT, NAME: name}) for i, name in zip(input_nodes, spec.inputs)], ())
-    for v in order[len(input_nodes):]:
-        add_to_graph(g, [(new_id[v], {OP: b.ops[v], NAME: label.get(v)})],
-                     [(new_id[l >> 1], new_id[v], {NEG: bool(l & 1)}) for l in b.fanins[v]])
+    add_to_graph(g, [(new_id[i], {OP: OP_INPUT, NAME: name}) for i, name in zip(input_nodes, spec.inputs)]
+                 + [(new_id[v], {OP: b.ops[v], NAME: label.get(v)}) for v in gates],
+                 [(new_id[l >> 1], new_id[v], {NEG: bool(l & 1)}) for v in gates for l in b.fanins[v]])
     g.graph[INPUTS] = tuple(new_id[i] for i in input_nodes)
     g.graph[OUTPUTS] = tuple((o, new_id[l >> 1], bool(l & 1)) for o, l in outputs)
     return g

@@ -614,16 +614,19 @@ def to_graph(b: Builder, outputs: list[tuple[str, int]]) -> nx.DiGraph:
     order = list(b.inputs) + [v for v in range(len(b.gates)) if live[v] and (v == 0 or b.gates[v] is not None)]
     new_id = {v: i for i, v in enumerate(order)}
     inputs = set(b.inputs)
-    g = nx.DiGraph()
+    nodes: list[tuple[int, dict]] = []
+    edges: list[tuple[int, int, dict]] = []
     for v in order:
         gate = b.gates[v]
         if v in inputs:
-            g.add_node(new_id[v], **{OP: OP_INPUT, NAME: b.names[v]})
+            nodes.append((new_id[v], {OP: OP_INPUT, NAME: b.names[v]}))
         elif v == 0:
-            g.add_node(new_id[v], **{OP: OP_CONST, NAME: None})
+            nodes.append((new_id[v], {OP: OP_CONST, NAME: None}))
         else:
-            add_to_graph(g, [(new_id[v], {OP: OP_THRESHOLD, THRESHOLD: gate.t, NAME: b.names[v] or f"t{new_id[v]}"})],
-                         [(new_id[u], new_id[v], {NEG: False, WEIGHT: w}) for u, w in gate.terms])
+            nodes.append((new_id[v], {OP: OP_THRESHOLD, THRESHOLD: gate.t, NAME: b.names[v] or f"t{new_id[v]}"}))
+            edges.extend((new_id[u], new_id[v], {NEG: False, WEIGHT: w}) for u, w in gate.terms)
+    g = nx.DiGraph()
+    add_to_graph(g, nodes, edges)
     g.graph[INPUTS] = tuple(new_id[v] for v in b.inputs)
     g.graph[OUTPUTS] = tuple((name, new_id[l >> 1], bool(l & 1)) for name, l in outputs)
     return g

@@ -119,7 +119,7 @@ def _linear_op(name: str, lin: nn.Linear) -> _Affine:
     rows: list[list[tuple[int, Fraction]]] = [[] for _ in range(out_f)]
     for (i, j), f in _exact(lin.weight, f"layer {name!r} (nn.Linear) weight", dtype):
         rows[i].append((j, f))
-    bias = [Fraction(0)] * out_f
+    bias = [_ZERO] * out_f
     if lin.bias is not None:
         for (i,), f in _exact(lin.bias, f"layer {name!r} (nn.Linear) bias", dtype):
             bias[i] = f
@@ -176,7 +176,7 @@ def _gather_ops(name: str, m: nn.Module) -> list[object]:
         raise ValueError(f"layer {name!r}: GatherLayer writes {len(new_rows)} neurons to slots {slots[:8]}...: "
                          f"not one distinct slot each")
     rows: list[list[tuple[int, Fraction]]] = [[(s, _ONE)] for s in range(n_slots)]
-    bias = [Fraction(0)] * n_slots
+    bias = [_ZERO] * n_slots
     for s, row, b in zip(slots, new_rows, new_bias):
         rows[s], bias[s] = row, b
     ops = [_Affine(name, rows, bias, n_slots, prec)]
@@ -189,7 +189,7 @@ def _to_slots_op(name: str, m: nn.Module) -> _Affine:
     """threshnet's sparse ``ToSlots``: the inputs in the first slots, zeros after."""
     n_in, n_slots = int(m.n_inputs), int(m.n_slots)
     rows = [[(i, _ONE)] for i in range(n_in)] + [[] for _ in range(n_slots - n_in)]
-    return _Affine(name, rows, [Fraction(0)] * n_slots, n_in, 63)
+    return _Affine(name, rows, [_ZERO] * n_slots, n_in, 63)
 
 
 def _is_sparse(m: nn.Module, kind: str) -> bool:
@@ -223,8 +223,8 @@ def _sign_ops(ops: list[object], node: fx.Node) -> list[object]:
     one = Fraction(1)
     split = [[(j, one)] for j in range(m)] + [[(j, -one)] for j in range(m)]
     join = [[(j, one), (m + j, -one)] for j in range(m)]
-    return [_Affine(f"{last.name}.sign", split, [Fraction(0)] * 2 * m, m, 63), _Act("step"),
-            _Affine(f"{last.name}.sign", join, [Fraction(0)] * m, 2 * m, 63)]
+    return [_Affine(f"{last.name}.sign", split, [_ZERO] * 2 * m, m, 63), _Act("step"),
+            _Affine(f"{last.name}.sign", join, [_ZERO] * m, 2 * m, 63)]
 
 
 def _heaviside_strict(node: fx.Node, root: nn.Module) -> bool:
