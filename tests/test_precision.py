@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -20,18 +21,28 @@ CONFIGS = [("step", True, "mlp"), ("relu", True, "mlp"), ("relu", False, "mlp"),
 WIDE_AND = "y = " + " & ".join(f"x{i}" for i in range(300))
 
 
+@functools.lru_cache(maxsize=None)
+def example_net(path: Path, activation: str, output_step: bool, layout: str) -> threshnet.ThreshNet:
+    """An example compiled in the default dtype (float32), once for the two tests below: the mlp networks
+    of test_every_claimed_float_dtype_is_exact are the ones test_integer_export_is_exact exports.  Neither
+    test changes a network (analyze, check and integer_program only read it)."""
+    return threshnet.compile(threshnet.parse(path.read_text(), str(path)), activation, output_step=output_step,
+                             layout=layout)
+
+
 @pytest.mark.parametrize("activation,output_step,layout", CONFIGS)
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_claimed_float_dtype_is_exact(path, activation, output_step, layout):
     spec = threshnet.parse(path.read_text(), str(path))
-    net = threshnet.compile(spec, activation, output_step=output_step, layout=layout)
+    net = example_net(path, activation, output_step, layout)
     claimed = analyze(net).exact_dtypes
     assert "float32" in claimed and "float64" in claimed
     assert net.stats().exact_dtypes == claimed
     for name in claimed:
         if name not in TORCH_DTYPES:
             continue
-        low = threshnet.compile(spec, activation, output_step=output_step, layout=layout, dtype=name)
+        low = net if name == "float32" else \
+            threshnet.compile(spec, activation, output_step=output_step, layout=layout, dtype=name)
         assert next(low.parameters()).dtype == TORCH_DTYPES[name]
         report = threshnet.check(low, spec)  # runs on the CPU in that dtype
         assert report.ok, f"{name}: {report}"
@@ -41,7 +52,7 @@ def test_every_claimed_float_dtype_is_exact(path, activation, output_step, layou
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_integer_export_is_exact(path, activation, output_step):
     spec = threshnet.parse(path.read_text(), str(path))
-    net = threshnet.compile(spec, activation, output_step=output_step, layout="mlp")
+    net = example_net(path, activation, output_step, "mlp")
     program = integer_program(net)
     for layer in program:
         assert layer.weight.dtype == np.int64 and layer.bias.dtype == np.int64
@@ -239,7 +250,8 @@ def test_majority_chain_gets_one_answer_from_compile_and_stats(layout):
     rows = _all_rows(8)
     want = threshnet.evaluate_batch(threshnet.parse(text), rows)
     for name in TORCH_DTYPES:
-        low = threshnet.compile(text, "relu", layout=layout, dtype=name)  # compile certifies it too
+        # compile certifies it too (net is the float32 compile)
+        low = net if name == "float32" else threshnet.compile(text, "relu", layout=layout, dtype=name)
         assert (low(torch.from_numpy(rows).to(TORCH_DTYPES[name])).double().detach().numpy() == want).all(), name
 
 

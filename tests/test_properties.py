@@ -7,6 +7,7 @@ strategy's own plain evaluator judges the parser and the evaluator.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -64,9 +65,14 @@ def _dead_mapped_gates(spec) -> list[int]:
     return [v for v in g.nodes if g.nodes[v][OP] != OP_INPUT and v not in live]
 
 
+@functools.lru_cache(maxsize=64)
 def _guard(spec) -> None:
     """Fail fast where the mapping leaves dead gates: layering then raises or never ends (see
-    test_mapping_leaves_no_dead_logic)."""
+    test_mapping_leaves_no_dead_logic).
+
+    Once per spec (a text, or a Spec by identity; the mapping is deterministic): tests that compile one
+    spec several times (test_compile_is_deterministic, test_threshold_graphs_equal_evaluator) map it here
+    once.  A failure is not cached, so it raises again."""
     dead = _dead_mapped_gates(spec)
     assert not dead, f"map_threshold left dead gates {dead}; compiling would hang or raise NetworkXUnbounded"
 

@@ -20,6 +20,7 @@ pytest.importorskip("pindakaas", reason="threshnet.prove needs pindakaas (pip in
 
 import threshnet  # noqa: E402
 from threshnet import Step  # noqa: E402
+from threshnet.compiler.spec import AND, OR, XOR, Assign, BinOp, Expr, Name, Not, Spec  # noqa: E402
 from threshnet.prove import ProofReport, prove  # noqa: E402
 
 # The module, even once ``threshnet.prove`` names the function (as ``threshnet.check`` does).
@@ -222,21 +223,34 @@ def test_unsupported_module_refused():
         prove(threshnet.compile(HALF_ADDER), "c1 = a0 & b0; c0 = a0 ^ z")
 
 
+def _nest(depth: int, wrap, leaf: Expr) -> Expr:
+    """``wrap(wrap(...wrap(leaf)))``, ``depth`` deep, built without recursion."""
+    for _ in range(depth):
+        leaf = wrap(leaf)
+    return leaf
+
+
 def test_deep_spec():
     """A spec nested 50,000 deep is encoded without recursion."""
+    # The specs are built as trees, each equal to what parse gives for the text in its comment: parsing
+    # text this deep took most of this test's time and is tested on its own (tests/test_scale.py::
+    # test_nested_nots_50k_deep, test_nested_parentheses_50k_deep, test_nested_mixed_operators_50k_deep).
     lin = nn.Linear(1, 1)
     with torch.no_grad():
         lin.weight.fill_(1.0)
         lin.bias.zero_()
-    deep = "input a\noutput y\ny = " + "~" * 50_000 + "a\n"
+    deep = Spec(("a",), ("y",), (Assign("y", _nest(50_000, Not, Name("a"))),))  # y = ~~ ... ~a
     assert prove(nn.Sequential(lin), deep).proved
     lin2 = nn.Linear(2, 1)
     with torch.no_grad():
         lin2.weight.copy_(torch.tensor([[1.0, 0.0]]))
         lin2.bias.zero_()
-    deep_or = "input a, b\noutput y\ny = " + "(a & " * 20_000 + "b" + ")" * 20_000 + " | a\n"  # = a
+    # y = (a & (a & ... (a & b)...)) | a, 20,000 ANDs deep: = a
+    deep_or = Spec(("a", "b"), ("y",), (Assign("y", BinOp(OR, _nest(20_000, lambda e: BinOp(AND, Name("a"), e),
+                                                                     Name("b")), Name("a"))),))
     assert prove(nn.Sequential(lin2), deep_or, method="monolithic").proved
-    deep_xor = "input a, b\noutput y\ny = " + "(b ^ " * 20_001 + "a" + ")" * 20_001 + "\n"  # = a ^ b
+    # y = (b ^ (b ^ ... (b ^ a)...)), 20,001 XORs deep: = a ^ b
+    deep_xor = Spec(("a", "b"), ("y",), (Assign("y", _nest(20_001, lambda e: BinOp(XOR, Name("b"), e), Name("a"))),))
     assert prove(nn.Sequential(lin2), deep_xor, simulate=False).counterexample["b"] == 1
 
 
@@ -387,16 +401,20 @@ def test_iscas_sparse_layout_proved():
     assert prove(net, spec, method="nodes").proved
 
 
-def test_c6288_node_by_node_and_timeout():
-    """The 16x16 multiplier: hopeless as one miter, seconds node by node."""
+def test_c6288_node_by_node_and_timeout(monkeypatch):
+    """The 16x16 multiplier: hopeless as one miter, seconds node by node; "auto" falls back to nodes."""
     spec = _read()(ISCAS / "c6288.bench")
     net = threshnet.compile(spec, "step")
     report = prove(net, spec, method="monolithic", timeout=1.0)
     assert report.status == "timeout" and not report.proved
     assert str(report).startswith("timeout after ")
-    report = prove(net, spec, method="nodes", timeout=120)
+    # auto's monolithic budget cut to a second (from 3): the slow proofs elsewhere ask for "nodes" at once,
+    # so this is where auto's fallback is tested.
+    monkeypatch.setattr(importlib.import_module("threshnet.prove.driver"), "AUTO_MONOLITHIC_SECONDS", 1.0)
+    report = prove(net, spec, timeout=120)
     assert report.proved, str(report)
     assert report.method == "nodes" and report.merged > 500  # most of its ~965 gates
+    assert any(n.startswith("monolithic miter gave up after ") for n in report.notes), report.notes
 
 
 @pytest.mark.parametrize("activation", ["step", "relu"])

@@ -4,9 +4,13 @@ file of its own so that the two test workers share the long runs)."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
+import torch
 
 import threshnet
+from threshnet.compiler.spec import Spec
 from test_recursion import (AND, N, OR, SYM, XOR, chain_text, default_recursion_limit,  # noqa: F401 (autouse)
                             exercise_network)
 
@@ -67,10 +71,18 @@ def test_prove_100k_operand_mixed_chain(tmp_path):
     assert threshnet.prove(net, spec, method="nodes", timeout=600).proved
 
 
+@functools.lru_cache(maxsize=1)
+def deep_not() -> tuple[Spec, torch.nn.Module, torch.nn.Module]:
+    """The 100,000-deep ``~``, its relu network and the step network of one ``~`` fewer (both methods
+    prove these same networks; neither changes them)."""
+    spec = threshnet.parse(chain_text(N, "not"))
+    return (spec, threshnet.compile(spec, "relu", layout="sparse"),
+            threshnet.compile(chain_text(N - 1, "not"), "step", layout="sparse"))
+
+
 @prove_deps
 @pytest.mark.parametrize("method", ["monolithic", "nodes"])
 def test_prove_100k_deep_not(method):
-    spec = threshnet.parse(chain_text(N, "not"))
-    assert threshnet.prove(threshnet.compile(spec, "relu", layout="sparse"), spec, method=method).proved
-    wrong = threshnet.compile(chain_text(N - 1, "not"), "step", layout="sparse")
+    spec, net, wrong = deep_not()
+    assert threshnet.prove(net, spec, method=method).proved
     assert threshnet.prove(wrong, spec, method=method, simulate=False).status == "refuted"

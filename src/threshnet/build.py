@@ -29,6 +29,7 @@ from .compiler.sparse_backend import build_sparse
 from .compiler.spec import Spec
 from .compiler.torch_backend import build_layers
 from .compiler.mapping import STATS
+from .compiler.gcpause import without_gc
 from .inputs import as_spec
 from .network import ThreshNet
 from .precision import TORCH_DTYPES, analyze
@@ -86,6 +87,7 @@ def compile_and_build(spec: Spec, activation: str = "relu", *, dtype: torch.dtyp
     return c, build(c, dtype, strict=strict)
 
 
+@without_gc
 def build(c: Compilation, dtype: torch.dtype | str = torch.float32, *, strict: bool = False) -> ThreshNet:
     """The network of a finished compile, in ``dtype`` if the precision analysis certifies it.
 

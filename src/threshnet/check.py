@@ -18,6 +18,7 @@ from torch import nn
 
 from .inputs import as_spec
 from .compiler.evaluate import evaluate_batch
+from .compiler.gcpause import without_gc
 from .compiler.spec import Spec
 
 #: Specs with at most this many inputs are checked on every input.
@@ -135,6 +136,7 @@ class _Sampled:
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
+@without_gc
 def check(module: nn.Module, spec: Spec | str | Path, samples: int = 100_000, *, seed: int = 0,
           exhaustive: bool | None = None) -> CheckReport:
     """Compare ``module`` with the spec's evaluator.

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import networkx as nx
 
+from .gcpause import without_gc
 from .ir import verify as verify_ir
 from .keys import INPUTS, KIND, KIND_INPUT, OUTPUTS
 from .layering import asap_layers, depth_of, last_read, layer
@@ -98,6 +99,7 @@ def as_spec_text(spec: Spec | str) -> Spec:
                     f"(read files with threshnet.read or threshnet.build.as_spec)")
 
 
+@without_gc
 def compile_stages(spec: Spec | str, activation: str = "relu", *, output_step: bool = True,
                    layout: str = "auto", progress: bool = False, optimize: bool = True,
                    verify: bool | None = None, dtype: str = "float32", objective: str = "depth",

@@ -1,11 +1,14 @@
 """The one rule for pausing Python's cyclic garbage collector around allocation-heavy work.
 
-Readers, the parser and the mapper's cover allocate hundreds of thousands of small
-acyclic objects (tuples, attribute dicts).  Every 700 allocations the collector scans
-the young objects, and every so often all of them: on a million-gate netlist those
-passes took a third of the time.  Reference counting still frees every acyclic object
-at once; the collector is re-enabled (if it was on) when the function returns or
-raises, so anything cyclic is collected then.
+Readers, the parser, the compile driver (``compile_stages``), ``build``, ``check``,
+``prove``, the spec's one walk (``spec.fold``) and the packed pickles of specs and word
+programs allocate hundreds of thousands of small acyclic objects (tuples, attribute
+dicts, graph nodes, modules).  Every 700 allocations the collector scans the young
+objects, and every so often all of them: on a million-gate netlist those passes took a
+third of the time, and evaluating a 100,000-line spec once took 8 s with them and 3 s
+without.  Reference counting still frees every acyclic object at once; the collector is
+re-enabled (if it was on) when the outermost paused function returns or raises, so
+anything cyclic is collected then.
 """
 
 from __future__ import annotations

@@ -66,22 +66,25 @@ class GatherLayer(nn.Module):
 
     def __init__(self, plan: SparsePlan, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        self.shapes: list[tuple[int, int]] = []
+        weights, biases, shapes = [], [], []
         for i, b in enumerate(plan.buckets):
             m, k = len(b.bias), len(b.index[0])
             self.register_buffer(f"idx{i}", torch.tensor(b.index, dtype=torch.long).reshape(-1))
-            self.weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1)))
-            self.biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1)))
-            self.shapes.append((m, k))
-        self.final = plan.activation is None
-        if not self.final:
+            # float64 first: a plan's numbers are exact there, and one rounding to ``dtype`` follows
+            weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1)))
+            biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1)))
+            shapes.append((m, k))
+        self.weights = nn.ParameterList(weights)
+        self.biases = nn.ParameterList(biases)
+        final = plan.activation is None
+        if not final:
             self.register_buffer("slots", torch.tensor([s for b in plan.buckets for s in b.slots], dtype=torch.long))
-        self.names = tuple(n for b in plan.buckets for n in b.names)
         self.act: nn.Module = Step() if plan.activation == STEP else nn.ReLU() if plan.activation == RELU \
             else nn.Identity()
-        self.n_slots = plan.n_slots
+        # Plain values straight into the instance dict: nn.Module.__setattr__ first checks each against its
+        # parameters, buffers and submodules, which is most of the cost of a deep network's 10^5 layers.
+        self.__dict__.update(shapes=shapes, final=final, names=tuple(n for b in plan.buckets for n in b.names),
+                             n_slots=plan.n_slots)
 
     def bucket(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(index (m, k), weight (m, k), bias (m,)) of bucket ``i``."""

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, TypeVar, Union
 
 from .errors import DEFAULT_FILENAME, Span
+from .gcpause import without_gc
 
 if TYPE_CHECKING:
     from .words import WordSpec
@@ -431,6 +432,7 @@ def fold_expr(
     return memo[id(e)]
 
 
+@without_gc
 def fold(
     spec: Spec,
     inputs: Mapping[str, T],
@@ -529,6 +531,7 @@ def _span_of(line: int, column: int, end_line: int, end_column: int) -> Span | N
 _OP_CODE = {op: k for k, op in enumerate(OPERATORS)}
 
 
+@without_gc
 def _pack(roots: tuple[Expr, ...], strings: _Strings) -> Packed:
     """Every node reachable from ``roots`` (each once, in postorder) as integer arrays: per node its
     kind, payload (a ``Name``'s string number, a ``Const``'s value, a ``BinOp``'s operator number)
@@ -551,6 +554,7 @@ def _pack(roots: tuple[Expr, ...], strings: _Strings) -> Packed:
     return _to_bytes(code), _to_bytes(spans), _to_bytes(array("q", heads))
 
 
+@without_gc
 def _unpack(names: list[str], table: Packed) -> list[Expr]:
     """The roots of a :func:`_pack` table (``names``: the strings it numbers)."""
     code, spans, heads = map(_from_bytes, table)
@@ -593,6 +597,7 @@ def _unpack_spec(strings: tuple[str, bytes], ports: tuple[bytes, bytes], heads: 
 Row = tuple  # (_CONST, value, span) | (_NAME, id, span) | (_NOT, span, i) | (_BINOP, op, span, i, j)
 
 
+@without_gc
 def _rebuild(table: tuple[tuple[Row, ...], tuple[int, ...]]) -> list[Expr]:
     rows, roots = table
     nodes: list[Expr] = []

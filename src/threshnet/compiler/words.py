@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from .errors import DEFAULT_FILENAME, Span
+from .gcpause import without_gc
 from .spec import _from_bytes, _span_ints, _span_of, _Strings, _to_bytes, _unstrings
 
 __all__ = ["OPS", "Port", "WNode", "WordSpec", "WordError", "bit_names", "dump_words", "evaluate_words",
@@ -125,6 +126,7 @@ class WordSpec:
         return (f"WordSpec(inputs={[p.name for p in self.inputs]}, outputs={[p.name for p, _ in self.outputs]}, "
                 f"{len(self.nodes)} nodes)")
 
+    @without_gc
     def __reduce__(self):
         """A packed table, as ``Spec`` pickles (see :mod:`.spec`): a handful of objects, not several per node."""
         strings = _Strings()
@@ -148,6 +150,7 @@ class WordSpec:
         return _unpack_words, (strings.packed(), table, self.filename, self.source)
 
 
+@without_gc
 def _unpack_words(strings: tuple[str, bytes], table: tuple, filename: str, source: str | None) -> WordSpec:
     names = _unstrings(strings)
     ports, outs, rows, args, spans, ints = map(_from_bytes, table[:6])

@@ -82,6 +82,7 @@ from torch import nn
 
 from ..inputs import as_spec
 from ..compiler.evaluate import evaluate, evaluate_batch
+from ..compiler.gcpause import without_gc
 from ..compiler.options import PROVE_METHODS
 from ..compiler.spec import Spec
 from . import encode
@@ -173,6 +174,7 @@ def available() -> bool:
     return True
 
 
+@without_gc
 def prove(module: nn.Module, spec: Spec | str | Path, *, timeout: float | None = None,
           method: str = "auto", solver: str = SOLVER, simulate: bool = True) -> ProofReport:
     """Prove ``module`` equivalent to ``spec`` on every 0/1 input, or find an input where it is not.
