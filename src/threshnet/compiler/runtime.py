@@ -70,7 +70,6 @@ class GatherLayer(nn.Module):
         for i, b in enumerate(plan.buckets):
             m, k = len(b.bias), len(b.index[0])
             self.register_buffer(f"idx{i}", torch.tensor(b.index, dtype=torch.long).reshape(-1))
-            # float64 first: a plan's numbers are exact there, and one rounding to ``dtype`` follows
             weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1)))
             biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1)))
             shapes.append((m, k))
