@@ -173,6 +173,11 @@ SLOW_TESTS = (
     "tests/test_verilog.py::test_systemverilog_and_read_text",
     "tests/test_verilog.py::test_vectors_hierarchy_and_arithmetic",
     "tests/test_verilog.py::test_yosys_time_is_recorded",
+    # Over 1.4 s each in `make test-fast` (2 cores, 2026-12-02):
+    "tests/test_mapping_kernel.py::test_generated_netlist",
+    "tests/test_fuzz.py::test_xor_specs_compile_everywhere",
+    "tests/test_layering.py::test_optimal_layers_are_feasible_and_fewest",
+    "tests/test_train.py::test_other_small_specs[full_adder]",
 )
 
 
