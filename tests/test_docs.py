@@ -553,6 +553,20 @@ def diagnostics() -> list[tuple[int, str, str]]:
 DIAGNOSTICS = diagnostics()
 
 
+def test_language_md_grammar_is_the_parsers():
+    """docs/language.md shows the grammar file as it is, and its precedence comment is the parser's table."""
+    from threshnet.compiler.parse import BINARY_PRECEDENCE
+
+    grammar = (ROOT / "src" / "threshnet" / "grammar" / "spec.lark").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    start = doc.index("```lark\n", doc.index("## Grammar")) + len("```lark\n")
+    assert doc[start:doc.index("```", start)] == grammar
+    levels = re.search(r"first: NOT, (.*?), \?:", grammar, re.S).group(1).replace("//", " ").split(",")
+    table = [sorted(op for op, p in BINARY_PRECEDENCE.items() if p == level)
+             for level in sorted(set(BINARY_PRECEDENCE.values()), reverse=True)]
+    assert [sorted(level.split()) for level in levels] == table
+
+
 def test_language_md_shows_every_error():
     assert len(DIAGNOSTICS) >= 15
 

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Iterable, Iterator
 
 from lark import Lark, Token, Transformer, v_args
+from lark.lexer import BasicLexer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import DEFAULT_FILENAME, Span, SpecError
@@ -93,6 +94,13 @@ def _number(tok: Token) -> int:
     raise _SpecError(f"invalid number '{text}': write decimal (42), hex (0x2A) or binary (0b101010)", _span(tok))
 
 
+#: Binary operators by how tightly they bind (higher first); the grammar reads a run of them flat
+#: and :meth:`_Build.binary` groups it.  The order is the one docs/language.md gives.
+BINARY_PRECEDENCE = {"*": 8, "+": 7, "-": 7, "<<": 6, ">>": 6, "<": 5, "<=": 5, ">": 5, ">=": 5, "==": 4, "!=": 4,
+                     "&": 3, "^": 2, "|": 1}
+_BIT_OPS = {"&": AND, "^": XOR, "|": OR}
+
+
 def _plain(items: tuple[object, ...]) -> list[object]:
     """Drop punctuation tokens from a callback's children."""
     return [x for x in items if not isinstance(x, Token)]
@@ -119,16 +127,29 @@ class _Build(Transformer):
     def not_(self, tok: Token, e: Expr) -> Not:
         return Not(e, _join(_span(tok), e.span))
 
-    def and_(self, a: Expr, _op: Token, b: Expr) -> BinOp:
-        return BinOp(AND, a, b, _join(a.span, b.span))
+    def binary(self, *items: object) -> Expr2:
+        """A run ``e0 op1 e1 op2 e2 ...`` grouped by :data:`BINARY_PRECEDENCE`, left-associative
+        (operator precedence parsing with two stacks: no recursion, one pass)."""
+        operands: list[Expr2] = [items[0]]  # type: ignore[list-item]
+        ops: list[Token] = []
+        prec = BINARY_PRECEDENCE
+        for i in range(1, len(items), 2):
+            op: Token = items[i]  # type: ignore[assignment]
+            p = prec[op.value]
+            while ops and prec[ops[-1].value] >= p:
+                b = operands.pop()
+                operands[-1] = self._binop(ops.pop(), operands[-1], b)
+            ops.append(op)
+            operands.append(items[i + 1])  # type: ignore[arg-type]
+        while ops:
+            b = operands.pop()
+            operands[-1] = self._binop(ops.pop(), operands[-1], b)
+        return operands[0]
 
-    def xor_(self, a: Expr, _op: Token, b: Expr) -> BinOp:
-        return BinOp(XOR, a, b, _join(a.span, b.span))
-
-    def or_(self, a: Expr, _op: Token, b: Expr) -> BinOp:
-        return BinOp(OR, a, b, _join(a.span, b.span))
-
-    def binop(self, a: Expr2, op: Token, b: Expr2) -> Arith:
+    def _binop(self, op: Token, a: Expr2, b: Expr2) -> Expr2:
+        bit = _BIT_OPS.get(op.value)
+        if bit is not None:
+            return BinOp(bit, a, b, _join(a.span, b.span))  # type: ignore[arg-type]
         self.v2 = True
         return Arith(BINARY[op.value], a, b, _join(a.span, b.span))
 
@@ -282,6 +303,56 @@ class _ParenTracker:
         return stack[-1] if stack else None
 
 
+class _Lexer(BasicLexer):
+    """Lark's basic lexer for the grammar's own terminals, keyword rule and errors, in one loop.
+
+    It is lark's ``BasicLexer`` with its ``lex`` written as a single generator: the same
+    scanner (lark builds it from the grammar), the same ``UnexpectedCharacters`` on a
+    character no terminal starts with, and the same token positions.  Lark's version
+    spends most of its time per token in method calls and a line counter object; here
+    the line and column are two local ints.  A line ends only at a ``_NEWLINE`` token
+    (the one terminal that can hold an ``\n``), so the line count moves there alone.
+    """
+
+    __future_interface__ = 2  # lark passes (lexer_state, parser_state) to lex
+
+    def lex(self, state, parser_state):  # type: ignore[override]
+        match = self.scanner.match
+        callback, ignore, newline = self.callback, self.ignore_types, self.newline_types
+        ctr = state.line_ctr
+        source = state.text  # a lark TextSlice, which the scanner takes
+        text, end = source.text, source.end
+        pos, line, line_start = ctr.char_pos, ctr.line, ctr.line_start_pos
+        try:
+            while pos < end:
+                res = match(source, pos)
+                if not res:
+                    allowed = (self.scanner.allowed_types - ignore) or {"<END-OF-FILE>"}
+                    raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=allowed,
+                                               token_history=state.last_token and [state.last_token],
+                                               state=parser_state, terminals_by_name=self.terminals_by_name)
+                value, type_ = res
+                start, start_line, column = pos, line, pos - line_start + 1
+                pos += len(value)
+                if type_ in newline:
+                    nl = value.count("\n")
+                    if nl:
+                        line += nl
+                        line_start = start + value.rindex("\n") + 1
+                if type_ in ignore and type_ not in callback:
+                    continue
+                t = Token(type_, value, start, start_line, column, line, pos - line_start + 1, pos)
+                if type_ in callback:
+                    t = callback[type_](t)
+                if type_ in ignore:
+                    continue
+                state.last_token = t
+                yield t
+        finally:
+            ctr.char_pos, ctr.line, ctr.line_start_pos = pos, line, line_start
+            ctr.column = pos - line_start + 1
+
+
 @lru_cache(maxsize=1)
 def _grammar() -> str:
     return resources.files("threshnet.grammar").joinpath("spec.lark").read_text(encoding="utf-8")
@@ -304,7 +375,7 @@ def _new_parser() -> tuple[Lark, _ParenTracker, _Build]:
     parser = Lark(
         _grammar(),
         parser="lalr",
-        lexer="basic",
+        lexer=_Lexer,
         transformer=builder,
         postlex=tracker,
         maybe_placeholders=False,

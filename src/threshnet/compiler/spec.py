@@ -400,34 +400,49 @@ def fold_expr(
     # else its first pending operand goes on top (left before right).  A leaf operand is computed
     # where it is met, without a push.
     stack: list[Expr] = [e]
+    push, pop, _id = stack.append, stack.pop, id
     while stack:
         node = stack[-1]
-        k = id(node)
+        k = _id(node)
         if k in memo:
-            stack.pop()
+            pop()
             continue
         cls = type(node)
         if cls is BinOp:
-            for child in (node.left, node.right):
-                if id(child) not in memo:
-                    if type(child) is BinOp or type(child) is Not:
-                        stack.append(child)
-                        break
-                    memo[id(child)] = leaf(child)
+            a = node.left
+            ka = _id(a)
+            if ka in memo:
+                va = memo[ka]
+            elif type(a) is BinOp or type(a) is Not:
+                push(a)
+                continue
             else:
-                stack.pop()
-                memo[k] = binary(node, memo[id(node.left)], memo[id(node.right)])
+                va = memo[ka] = leaf(a)
+            b = node.right
+            kb = _id(b)
+            if kb in memo:
+                vb = memo[kb]
+            elif type(b) is BinOp or type(b) is Not:
+                push(b)
+                continue
+            else:
+                vb = memo[kb] = leaf(b)
+            pop()
+            memo[k] = binary(node, va, vb)
         elif cls is Not:
-            child = node.operand
-            if id(child) not in memo:
-                if type(child) is BinOp or type(child) is Not:
-                    stack.append(child)
-                    continue
-                memo[id(child)] = leaf(child)
-            stack.pop()
-            memo[k] = unary(node, memo[id(child)])
+            a = node.operand
+            ka = _id(a)
+            if ka in memo:
+                va = memo[ka]
+            elif type(a) is BinOp or type(a) is Not:
+                push(a)
+                continue
+            else:
+                va = memo[ka] = leaf(a)
+            pop()
+            memo[k] = unary(node, va)
         else:
-            stack.pop()
+            pop()
             memo[k] = leaf(node)
     return memo[id(e)]
 
