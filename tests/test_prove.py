@@ -468,3 +468,19 @@ def test_patterns_are_one_stream(monkeypatch, n_inputs, run_elements):
     want[0], want[1] = 0, 1
     got = driver._patterns(spec, 999)
     assert got.dtype == np.uint8 and np.array_equal(got, want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-40, 40), st.dictionaries(st.integers(1, 6), st.integers(-12, 12), max_size=5),
+       st.sampled_from([1, 2, 4, 6]), st.integers(-80, 80), st.integers(0, 80), st.integers(0, 400))
+def test_reduced_bounds_in_integers_equal_the_fraction_form(const, coefs, den, lo, width, mag):
+    """The encoder's integer path for a row's bounds (numerators over ``den``) gives the values its
+    Fraction path gives: the same reduced form, bounds and partial-sum size."""
+    from fractions import Fraction
+
+    from threshnet.prove.encode import _Network
+
+    want = _Network._reduced(const, dict(coefs), den, Fraction(lo, den), Fraction(lo + width, den), Fraction(mag, den))
+    got = _Network._reduced_scaled(const, dict(coefs), den, lo, lo + width, mag)
+    assert got == want
+    assert all(type(b) is int or b.denominator > 1 for b in got[1:3])

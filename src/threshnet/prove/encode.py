@@ -607,7 +607,28 @@ class _Network:
             flo = const + sum(a for a in coefs.values() if a < 0)
             fhi = const + sum(a for a in coefs.values() if a > 0)
             return (const, coefs, 1), max(lo, flo), min(hi, fhi), float(mag)
+        if type(slo) is int and type(shi) is int and type(smag) is int:  # integer operand bounds (step layers)
+            bn = b.numerator
+            return _Network._reduced_scaled(const, coefs, den, bn + den * slo, bn + den * shi, abs(bn) + den * smag)
         return _Network._reduced(const, coefs, den, b + slo, b + shi, abs(b) + smag)
+
+    @staticmethod
+    def _reduced_scaled(const: int, coefs: dict[int, int], den: int, lo: int, hi: int,
+                        mag: int) -> tuple[Form, Fraction | int, Fraction | int, float]:
+        """:meth:`_reduced` with the bounds and ``mag`` given as integer numerators over ``den``: the same
+        values, with a Fraction made only for a bound that is not a whole number."""
+        coefs = {v: a for v, a in coefs.items() if a}
+        g = math.gcd(den, const)
+        for a in coefs.values():
+            g = math.gcd(g, a)
+        if g > 1:
+            const //= g
+            coefs = {v: a // g for v, a in coefs.items()}
+        # the form's own range over den: (const + negatives) / (den / g) = g * (const + negatives) / den
+        lo = max(lo, g * (const + sum(a for a in coefs.values() if a < 0)))
+        hi = min(hi, g * (const + sum(a for a in coefs.values() if a > 0)))
+        return ((const, coefs, den // g), lo // den if lo % den == 0 else Fraction(lo, den),
+                hi // den if hi % den == 0 else Fraction(hi, den), mag / g)
 
     def _act(self, op: _Act, f: Form, lo: Fraction, hi: Fraction) -> tuple[Form, Fraction, Fraction]:
         p = self.p
