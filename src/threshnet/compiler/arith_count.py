@@ -118,7 +118,8 @@ def weighted_bits(b: Builder, items: Sequence[tuple[int, int]], const: int = 0, 
         if c >= half and m < mod:  # the bit is always on
             out.append(b.const(True))
             continue
-        counters = [b.th(terms, k * mod - c, f"{name}.h{j}_{k}") for k in range(1, m // mod + 1)]
+        ks = range(1, m // mod + 1)
+        counters = b.th_each(terms, [k * mod - c for k in ks], [f"{name}.h{j}_{k}" for k in ks])
         out.append(b.th(terms + [(h, -mod) for h in counters], half - c, f"{name}[{j}]"))
     return out
 
@@ -159,7 +160,8 @@ def symmetric(b: Builder, bits: Sequence[int], f: Callable[[int], int], name: st
             return b.th(terms, changes[0][0], name)
         if len(changes) == 1:
             return b.th([(x, -1) for x in sig], -(changes[0][0] - 1), name)
-        gates = [(b.th(terms, m, f"{name}.ge{m}"), d) for m, d in changes]
+        ges = b.th_each(terms, [m for m, _ in changes], [f"{name}.ge{m}" for m, _ in changes])
+        gates = [(g, d) for g, (_, d) in zip(ges, changes)]
         return b.th(gates, 1 - vals[0], name)
 
     r = b.attempt(one_layer)

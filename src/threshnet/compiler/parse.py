@@ -310,8 +310,9 @@ class _Lexer(BasicLexer):
     scanner (lark builds it from the grammar), the same ``UnexpectedCharacters`` on a
     character no terminal starts with, and the same token positions.  Lark's version
     spends most of its time per token in method calls and a line counter object; here
-    the line and column are two local ints.  A line ends only at a ``_NEWLINE`` token
-    (the one terminal that can hold an ``\n``), so the line count moves there alone.
+    the line and column are two local ints, and newlines are counted only in the
+    terminals lark marks as able to hold one (``_NEWLINE``).  ``tests/test_lexer.py``
+    compares the two lexers token by token on random text.
     """
 
     __future_interface__ = 2  # lark passes (lexer_state, parser_state) to lex

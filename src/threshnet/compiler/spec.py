@@ -409,38 +409,30 @@ def fold_expr(
             continue
         cls = type(node)
         if cls is BinOp:
-            a = node.left
-            ka = _id(a)
-            if ka in memo:
-                va = memo[ka]
-            elif type(a) is BinOp or type(a) is Not:
-                push(a)
-                continue
-            else:
-                va = memo[ka] = leaf(a)
-            b = node.right
-            kb = _id(b)
-            if kb in memo:
-                vb = memo[kb]
-            elif type(b) is BinOp or type(b) is Not:
-                push(b)
-                continue
-            else:
-                vb = memo[kb] = leaf(b)
+            a, b = node.left, node.right
+            ka, kb = _id(a), _id(b)
+            if ka not in memo:
+                if type(a) is BinOp or type(a) is Not:
+                    push(a)
+                    continue
+                memo[ka] = leaf(a)
+            if kb not in memo:
+                if type(b) is BinOp or type(b) is Not:
+                    push(b)
+                    continue
+                memo[kb] = leaf(b)
             pop()
-            memo[k] = binary(node, va, vb)
+            memo[k] = binary(node, memo[ka], memo[kb])
         elif cls is Not:
             a = node.operand
             ka = _id(a)
-            if ka in memo:
-                va = memo[ka]
-            elif type(a) is BinOp or type(a) is Not:
-                push(a)
-                continue
-            else:
-                va = memo[ka] = leaf(a)
+            if ka not in memo:
+                if type(a) is BinOp or type(a) is Not:
+                    push(a)
+                    continue
+                memo[ka] = leaf(a)
             pop()
-            memo[k] = unary(node, va)
+            memo[k] = unary(node, memo[ka])
         else:
             pop()
             memo[k] = leaf(node)

@@ -66,6 +66,7 @@ depth, for choosing constructions.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from operator import itemgetter
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
@@ -100,6 +101,9 @@ def budget_for(dtype: str) -> int:
     if dtype not in FLOAT_BITS:
         raise ValueError(f"cannot synthesize for dtype {dtype!r}; choose one of {', '.join(FLOAT_BITS)}")
     return 2 ** (FLOAT_BITS[dtype] - 1)
+
+
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -161,23 +165,26 @@ class Builder:
     def normalize(self, terms: Terms, t: int) -> tuple[dict[int, int], int]:
         """``{node: weight}`` and threshold over plain nodes (constants folded, zeros dropped)."""
         ws: dict[int, int] = {}
+        get = ws.get
         for lit, w in terms:
-            w = int(w)
             if not w:
                 continue
-            node, neg = lit >> 1, lit & 1
-            if neg:
+            w = int(w)
+            if lit & 1:
                 t -= w
                 w = -w
-            if node == 0:
-                continue  # the constant false: contributes 0 (a TRUE read was moved into t above)
-            ws[node] = ws.get(node, 0) + w
-        return {n: w for n, w in ws.items() if w}, int(t)
+            node = lit >> 1
+            if node:  # node 0 is the constant false: contributes 0 (a TRUE read was moved into t above)
+                ws[node] = get(node, 0) + w
+        if 0 in ws.values():  # weights that cancelled
+            ws = {n: w for n, w in ws.items() if w}
+        return ws, int(t)
 
-    def cost(self, ws: dict[int, int], t: int) -> float:
-        """The bound ``S`` on the gate's partial sums (see the module docstring)."""
+    def cost(self, ws: dict[int, int], t: int, abs_sum: int | None = None) -> float:
+        """The bound ``S`` on the gate's partial sums (see the module docstring); ``abs_sum``, when
+        given, is ``sum(abs(w) for w in ws.values())``."""
         if self.activation == "step":
-            return abs(t - 0.5) + sum(abs(w) for w in ws.values())
+            return abs(t - 0.5) + (sum(abs(w) for w in ws.values()) if abs_sum is None else abs_sum)
         return abs(t) + 2 + sum(abs(w) * self._mag[n] for n, w in ws.items())
 
     def gate_cost(self, lit: int) -> float:
@@ -189,16 +196,38 @@ class Builder:
         ws, t = self.normalize(terms, t)
         return self._fits(ws, t)
 
-    def _fits(self, ws: dict[int, int], t: int) -> bool:
+    def _fits(self, ws: dict[int, int], t: int, abs_sum: int | None = None) -> bool:
         if self.max_weight is not None and any(abs(w) > self.max_weight for w in ws.values()):
             return False
-        return self.cost(ws, t) <= self.budget
+        return self.cost(ws, t, abs_sum) <= self.budget
 
     def th(self, terms: Terms, t: int, name: str | None = None) -> int:
         """The literal of ``[sum w * lit >= t]``; raises :class:`Unfit` if the gate does not fit."""
         ws, t = self.normalize(terms, t)
-        lo = sum(w for w in ws.values() if w < 0)
-        hi = sum(w for w in ws.values() if w > 0)
+        return self._gate(ws, self._sums(ws), t, name)
+
+    def th_each(self, terms: Terms, ts: Sequence[int], names: Sequence[str | None]) -> list[int]:
+        """``[th(terms, t, name) for t, name in zip(ts, names)]``, with ``terms`` normalized and sorted
+        once (a counter's gates read one sum against many thresholds)."""
+        ws, shift = self.normalize(terms, 0)  # normalize(terms, t) gives the threshold t + shift
+        sums = self._sums(ws)
+        return [self._gate(ws, sums, t + shift, name) for t, name in zip(ts, names)]
+
+    @staticmethod
+    def _sums(ws: dict[int, int]) -> list:
+        """``[negative weights' sum, positive weights' sum, None]``; :meth:`_gate` fills the last slot
+        with the sorted terms (and whether they were negated) the first time it needs them."""
+        lo = hi = 0
+        for w in ws.values():
+            if w < 0:
+                lo += w
+            else:
+                hi += w
+        return [lo, hi, None]
+
+    def _gate(self, ws: dict[int, int], sums: list, t: int, name: str | None) -> int:
+        """:meth:`th` after normalizing: ``ws`` and ``t`` as :meth:`normalize` gives them."""
+        lo, hi, keyed = sums
         if lo >= t:
             return TRUE
         if hi < t:
@@ -206,17 +235,18 @@ class Builder:
         if len(ws) == 1:  # [w x >= t], not constant: x (w > 0) or ~x (w < 0)
             (n, w), = ws.items()
             return 2 * n if w > 0 else 2 * n + 1
-        items = sorted(ws.items())
-        neg = 0
-        if items[0][1] < 0:
-            items = [(n, -w) for n, w in items]
+        if keyed is None:  # stored gates have their first weight positive: negate all when it is not
+            items = sorted(ws.items())
+            keyed = sums[2] = (tuple((n, -w) for n, w in items), 1) if items[0][1] < 0 else (tuple(items), 0)
+        items, neg = keyed
+        if neg:
             t = 1 - t
-            neg = 1
-        key = Gate(tuple(items), t)
+            lo, hi = -hi, -lo  # the sums of the negated weights
+        key = Gate(items, t)
         v = self._table.get(key)
         if v is not None:
             return 2 * v + neg
-        if not self._fits(ws, t if not neg else 1 - t):
+        if not self._fits(ws, t if not neg else 1 - t, hi - lo):
             big = max(abs(w) for w in ws.values())
             if self.max_weight is not None and big > self.max_weight:
                 raise Unfit(f"gate of {len(ws)} inputs with a weight of {big}, above max_weight {self.max_weight}")
@@ -225,9 +255,8 @@ class Builder:
         v = len(self.gates)
         self.gates.append(key)
         self.names.append(name)
-        self._depth.append(1 + max(self._depth[n] for n, _ in items))
-        zlo = sum(w for _, w in items if w < 0) - t
-        zhi = sum(w for _, w in items if w > 0) - t
+        self._depth.append(1 + max(map(self._depth.__getitem__, ws)))
+        zlo, zhi = lo - t, hi - t
         self._mag.append(2 * min(zhi + 1, -zlo) - 1 if zhi > 0 and zlo < -1 else 1)
         self._table[key] = v
         return 2 * v + neg
@@ -307,12 +336,13 @@ class Builder:
         if k > XOR_BLOCK:  # one gate per even count is k**2 / 2 edges: blocks, then the blocks' parity
             return self.xor([self.xor(keep[i:i + XOR_BLOCK], name) for i in range(0, k, XOR_BLOCK)], name) ^ parity
         unit = [(l, 1) for l in keep]
-        r = self.attempt(lambda: self.th(
-            unit + [(self.th(unit, i, f"{name}.ge{i}" if name else None), -2) for i in range(2, k + 1, 2)], 1, name))
+        def rungs(ms: range) -> list[int]:
+            return self.th_each(unit, ms, [f"{name}.ge{i}" if name else None for i in ms])
+
+        r = self.attempt(lambda: self.th(unit + [(g, -2) for g in rungs(range(2, k + 1, 2))], 1, name))
         if r is None:
-            r = self.attempt(lambda: self.th(
-                [(self.th(unit, i, f"{name}.ge{i}" if name else None), 1 if i % 2 else -1)
-                 for i in range(1, k + 1)], 1, name))
+            r = self.attempt(lambda: self.th([(g, 1 if i % 2 else -1) for i, g in enumerate(rungs(range(1, k + 1)), 1)],
+                                             1, name))
         if r is None:  # too wide for one gate: halves
             h = k // 2
             r = self.xor([self.xor(keep[:h], name), self.xor(keep[h:], name)], name)
@@ -329,7 +359,7 @@ class Builder:
             live[v] = True
             g = self.gates[v]
             if g is not None:
-                stack.extend(u for u, _ in g.terms)
+                stack.extend(map(_first, g.terms))
         return live
 
     def linear(self, lit: int) -> tuple[list[tuple[int, int]], int] | None:

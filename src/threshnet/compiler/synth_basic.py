@@ -134,7 +134,7 @@ def popcount_bits(b: Builder, bits: list[int], width: int) -> list[int]:
 
     def layer() -> list[int]:
         unit = [(l, 1) for l in bits]
-        rungs = [b.th(unit, m, f"{name}.ge{m}") for m in range(1, n + 1)]
+        rungs = b.th_each(unit, range(1, n + 1), [f"{name}.ge{m}" for m in range(1, n + 1)])
         out = []
         for k in range(width):
             terms = [(h, ((m + ones) >> k & 1) - ((m - 1 + ones) >> k & 1)) for m, h in zip(range(1, n + 1), rungs)]

@@ -562,18 +562,24 @@ class _Network:
         return self._reduced(const, coefs, den, lo, hi, mag)
 
     @staticmethod
-    def _reduced(const: int, coefs: dict[int, int], den: int, lo: Fraction, hi: Fraction,
-                 mag: Fraction) -> tuple[Form, Fraction, Fraction, float]:
-        """The form ``(const + sum coefs) / den`` in lowest terms, its bounds tightened by its own
-        range, and ``mag * den`` (the largest partial sum, in units of the new denominator)."""
+    def _lowest_terms(const: int, coefs: dict[int, int], den: int) -> tuple[int, dict[int, int], int]:
+        """``const`` and the nonzero ``coefs`` divided by ``g``, their gcd with ``den``; and ``g``."""
         coefs = {v: a for v, a in coefs.items() if a}
         g = math.gcd(den, const)
         for a in coefs.values():
             g = math.gcd(g, a)
         if g > 1:
-            den //= g
             const //= g
             coefs = {v: a // g for v, a in coefs.items()}
+        return const, coefs, g
+
+    @staticmethod
+    def _reduced(const: int, coefs: dict[int, int], den: int, lo: Fraction, hi: Fraction,
+                 mag: Fraction) -> tuple[Form, Fraction, Fraction, float]:
+        """The form ``(const + sum coefs) / den`` in lowest terms, its bounds tightened by its own
+        range, and ``mag * den`` (the largest partial sum, in units of the new denominator)."""
+        const, coefs, g = _Network._lowest_terms(const, coefs, den)
+        den //= g
         flo = Fraction(const + sum(a for a in coefs.values() if a < 0), den)
         fhi = Fraction(const + sum(a for a in coefs.values() if a > 0), den)
         return (const, coefs, den), max(lo, flo), min(hi, fhi), float(mag * den)
@@ -617,13 +623,7 @@ class _Network:
                         mag: int) -> tuple[Form, Fraction | int, Fraction | int, float]:
         """:meth:`_reduced` with the bounds and ``mag`` given as integer numerators over ``den``: the same
         values, with a Fraction made only for a bound that is not a whole number."""
-        coefs = {v: a for v, a in coefs.items() if a}
-        g = math.gcd(den, const)
-        for a in coefs.values():
-            g = math.gcd(g, a)
-        if g > 1:
-            const //= g
-            coefs = {v: a // g for v, a in coefs.items()}
+        const, coefs, g = _Network._lowest_terms(const, coefs, den)
         # the form's own range over den: (const + negatives) / (den / g) = g * (const + negatives) / den
         lo = max(lo, g * (const + sum(a for a in coefs.values() if a < 0)))
         hi = min(hi, g * (const + sum(a for a in coefs.values() if a > 0)))
