@@ -422,6 +422,30 @@ def test_deep_graph_without_recursion():
     fails(g, "boolean", 2, "lies on a cycle")
 
 
+@given(st.integers(3, 40), st.randoms(use_true_random=False), st.sampled_from(["in order", "shuffled", "strings"]))
+def test_cycle_found_whatever_the_node_numbering(n, rng, names):
+    """Acyclicity is proved by a pass over the edges when they all go to larger node numbers, else by
+    Kahn's order: a DAG numbered any way passes, and an edge closing a path is a cycle."""
+    from threshnet.compiler.ir import _verify_acyclic
+
+    label = list(range(n))
+    if names != "in order":
+        rng.shuffle(label)  # some edges go down
+    if names == "strings":
+        label = [f"n{k}" for k in label]
+    g = nx.DiGraph()
+    g.add_nodes_from(label)
+    for v in range(1, n):  # a DAG in the order 0..n-1, with a path 0 -> 1 -> ... -> n-1
+        g.add_edge(label[v - 1], label[v])
+        for u in rng.sample(range(v), min(v, 2)):
+            g.add_edge(label[u], label[v])
+    _verify_acyclic(g, "boolean")
+    a, b = sorted(rng.sample(range(n), 2))
+    g.add_edge(label[b], label[a])  # closes the path a -> ... -> b
+    with pytest.raises(IRError, match="lies on a cycle"):
+        _verify_acyclic(g, "boolean")
+
+
 # ------------------------------------------------------------------ the driver
 
 

@@ -455,6 +455,22 @@ def topological_order(g: nx.DiGraph, stage: str) -> list:
     return order
 
 
+def _verify_acyclic(g: nx.DiGraph, stage: str) -> None:
+    """IRError at a node on a cycle, if ``g`` has one.
+
+    The stages number their nodes as they make them, operands first, so usually every
+    edge goes from a smaller node number to a larger one, and then no path can come back
+    to where it began: one pass over the edges proves the graph acyclic.  Anything else
+    (an edge going down, a node name that is not an integer) takes :func:`topological_order`.
+    """
+    try:
+        if all(type(v) is int and v > max(p) for v, p in g._pred.items() if p):
+            return
+    except TypeError:  # node names without an order
+        pass
+    topological_order(g, stage)
+
+
 def _verify_inputs(g: nx.DiGraph, stage: str, is_input) -> None:
     inputs = g.graph.get(INPUTS)
     if not isinstance(inputs, (tuple, list)):
@@ -517,7 +533,7 @@ def _verify_boolean(g: nx.DiGraph, stage: str) -> None:
                 raise IRError(stage, v, f"edge from {u} has no boolean NEG")
             if op == OP_THRESHOLD and not _is_int(e.get(WEIGHT)):
                 raise IRError(stage, v, f"weight {e.get(WEIGHT)!r} on the edge from {u} is not an integer")
-    topological_order(g, stage)
+    _verify_acyclic(g, stage)
     is_input = lambda d: d[OP] == OP_INPUT  # noqa: E731
     _verify_inputs(g, stage, is_input)
     ports = set()
@@ -557,7 +573,7 @@ def _verify_threshold(g: nx.DiGraph, stage: str) -> None:
             w = e.get(WEIGHT)
             if type(w) is not int and not _is_int(w) or w == 0:  # the type test first: millions of edges
                 raise IRError(stage, v, f"weight {w!r} on the edge from {u} is not a nonzero integer")
-    topological_order(g, stage)
+    _verify_acyclic(g, stage)
     is_input = lambda d: d[KIND] == KIND_INPUT  # noqa: E731
     _verify_inputs(g, stage, is_input)
     ports, owners = set(), set()
