@@ -13,34 +13,42 @@ import importlib.util
 import os
 from pathlib import Path
 
-import torch
-from hypothesis import HealthCheck, Phase, settings
-
-torch.set_num_threads(1)
 os.environ.setdefault("THRESHNET_VERIFY", "1")
 
-settings.register_profile(
-    "ci",
-    deadline=None,
-    max_examples=40,
-    derandomize=True,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-    # No "explain" phase: it traces every line under sys.settrace, which turns a failure's
-    # report into minutes when the failing code is the compiler.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-)
-settings.register_profile(
-    "dev",
-    deadline=None,
-    max_examples=100,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-# `make test-fast`: the ci profile with fewer examples per property (tests that set their own count keep it).
-settings.register_profile("fast", parent=settings.get_profile("ci"), max_examples=10)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+def pytest_configure(config):
+    """One torch thread and the Hypothesis profiles, in every process that runs tests.
+
+    The pytest-xdist controller runs none: it skips importing torch and Hypothesis (about 4 s
+    before its workers can start)."""
+    if getattr(config, "workerinput", None) is None and getattr(config.option, "numprocesses", None):
+        return
+    import torch
+    from hypothesis import HealthCheck, Phase, settings
+
+    torch.set_num_threads(1)
+    settings.register_profile(
+        "ci",
+        deadline=None,
+        max_examples=40,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+        # No "explain" phase: it traces every line under sys.settrace, which turns a failure's
+        # report into minutes when the failing code is the compiler.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    )
+    settings.register_profile(
+        "dev",
+        deadline=None,
+        max_examples=100,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    # `make test-fast`: the ci profile with fewer examples per property (tests that set their own count keep it).
+    settings.register_profile("fast", parent=settings.get_profile("ci"), max_examples=10)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 #: Tests in files of their own owners that take more than a second on 2 cores; `make test-fast`
