@@ -18,6 +18,9 @@ export HYPOTHESIS_PROFILE ?= ci
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@# numba compiles threshnet's large-circuit passes once (about 40 s) and caches them on disk: now,
+	@# not in the first big compile or in each test process (src/threshnet/_warm.py).
+	$(BIN)/python -m threshnet._warm
 	@touch $(STAMP)
 
 install: $(STAMP)
