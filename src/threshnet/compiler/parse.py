@@ -20,7 +20,7 @@ from .errors import DEFAULT_FILENAME, Span, SpecError
 from .gcpause import without_gc
 from .source import decode_source
 from .ast2 import BINARY, Arith, Assign2, Call, Concat, Cond, Decl, Expr2, FuncDef, Index, Num, PortDecl, Slice, Target
-from .spec import AND, KEYWORDS, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
+from .spec import AND, OR, XOR, Assign, BinOp, Const, Expr, Name, Not, Spec, names_read
 from .bitblast import bitblast
 from .elaborate import elaborate, words_of_v1
 from .validate import SPEC_WORDS, Driver, validate

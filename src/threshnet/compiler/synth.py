@@ -66,8 +66,8 @@ depth, for choosing constructions.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from operator import itemgetter
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Callable, Iterator, Sequence
 
 import networkx as nx
