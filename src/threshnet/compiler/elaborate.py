@@ -70,7 +70,9 @@ class _Nodes:
         return i if self.width(i) == width else self.add("zext", (i,), width, (), span)
 
     def frozen(self) -> tuple[WNode, ...]:
-        return tuple(WNode(n.op, n.args, n.width, n.params, n.span, name) for n, name in zip(self.ops, self.names))
+        """The nodes with their names (a node never named is kept as it is)."""
+        return tuple(n if name is None else WNode(n.op, n.args, n.width, n.params, n.span, name)
+                     for n, name in zip(self.ops, self.names))
 
 
 class _Fail:
@@ -610,28 +612,21 @@ def words_of_v1(spec: Spec) -> WordSpec | None:
     """
     if set(spec.inputs) & set(spec.outputs):
         return None
-    rows: list[list] = []  # per node [op, args, params, span, name]: WNodes are made once, named, at the end
-
-    def add(op: str, args: tuple[int, ...], params: tuple = (), span: Span | None = None) -> int:
-        rows.append([op, args, params, span, None])
-        return len(rows) - 1
-
-    env: dict[str, int] = {n: add("input", (), (k,)) for k, n in enumerate(spec.inputs)}
+    b = _Nodes()
+    env: dict[str, int] = {n: b.add("input", (), 1, (k,)) for k, n in enumerate(spec.inputs)}
     memo: dict[int, int] = {}
     ops = {AND: "and", OR: "or", XOR: "xor"}
 
     def leaf(node: Const | Name) -> int:
         if type(node) is Name:
             return env[node.id]
-        return add("const", (), (node.value,), node.span)
+        return b.add("const", (), 1, (node.value,), node.span)
 
     for a in assignment_order(spec):
-        r = fold_expr(a.expr, leaf, lambda n, v: add("not", (v,), (), n.span),
-                      lambda n, l, r: add(ops[n.op], (l, r), (), n.span), memo)
-        row = rows[r]
-        if row[4] is None and row[0] != "input":  # no copies: the program stays is_bit_logic
-            row[4] = a.target
+        r = fold_expr(a.expr, leaf, lambda n, v: b.add("not", (v,), 1, (), n.span),
+                      lambda n, l, r: b.add(ops[n.op], (l, r), 1, (), n.span), memo)
+        if b.names[r] is None and b.ops[r].op != "input":  # no copies: the program stays is_bit_logic
+            b.names[r] = a.target
         env[a.target] = r
     ports = tuple(Port(n) for n in spec.inputs)
-    nodes = tuple(WNode(op, args, 1, params, span, name) for op, args, params, span, name in rows)
-    return WordSpec(ports, tuple((Port(n), env[n]) for n in spec.outputs), nodes, spec.filename, spec.source)
+    return WordSpec(ports, tuple((Port(n), env[n]) for n in spec.outputs), b.frozen(), spec.filename, spec.source)
