@@ -251,6 +251,15 @@ def test_first_format_still_loads(tmp_path):
         _same(net, threshnet.load(path))
 
 
+def test_program_file_of_the_old_gather_layout_loads():
+    """A sparse program file written by threshnet 452e99b, whose gather layers kept each bucket's weight and
+    bias in lists (state keys ``1.weights.0``, now ``1.w0``)."""
+    spec = threshnet.parse("y = a & b | c\nz = a ^ b ^ c")
+    net = threshnet.load(ROOT / "tests" / "golden" / "network" / "sparse_program_452e99b.pt2")
+    assert net.layout == "sparse" and "1.w0" in net.layers.state_dict()
+    assert threshnet.check(net, spec).ok
+
+
 def _runner_source() -> str:
     text = (ROOT / "docs" / "api.md").read_text()
     head = re.search(r"^### Network files$", text, re.M)

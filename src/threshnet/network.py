@@ -606,6 +606,9 @@ def load(path: str | Path) -> ThreshNet:
     return _network(meta, layers)
 
 
+_OLD_GATHER_KEY = re.compile(r"^(\d+)\.(weights|biases)\.(\d+)$")
+
+
 def _load_program(p: str, meta_bytes: bytes) -> ThreshNet:
     """A file of the first format: a ``torch.export`` program with ``threshnet.json``."""
     try:
@@ -630,6 +633,8 @@ def _load_program(p: str, meta_bytes: bytes) -> ThreshNet:
     state = {k.removeprefix("layers."): v for k, v in ep.state_dict.items()}
     state.update({k.removeprefix("layers."): v for k, v in getattr(ep, "constants", {}).items()
                   if isinstance(v, torch.Tensor)})
+    # Gather layers before 2026-12 kept bucket i's weight and bias in lists: "3.weights.0" is now "3.w0".
+    state = {_OLD_GATHER_KEY.sub(lambda m: f"{m[1]}.{m[2][0]}{m[3]}", k): v for k, v in state.items()}
     try:
         mods: list[nn.Module] = []
         names = iter(meta["neuron_names"])

@@ -58,37 +58,62 @@ class ToSlots(nn.Module):
         return torch.cat([x.t(), pad], 0)
 
 
+#: The activation modules of gather layers, one of each, shared: they hold no tensors and no state.
+_ACTS: dict[str | None, nn.Module] = {STEP: Step(), RELU: nn.ReLU(), None: nn.Identity()}
+
+
 class GatherLayer(nn.Module):
     """Per bucket: ``act(sum(w * slots[idx]) + b)``, written into its slots in place.
 
     The final layer (``final``) returns the ``(batch, n_outputs)`` read-out instead.
+
+    Tensors, bucket ``i``: buffer ``idx{i}`` (the ``m * k`` slots read, neuron by neuron),
+    parameters ``w{i}`` ``(m, k, 1)`` and ``b{i}`` ``(m, 1)``; buffer ``slots`` (the slot of
+    each neuron, all buckets in order) unless final.  A deep network has one such layer per
+    level, 10^4 or more of them, so a layer is one module: its activation ``act`` (a shared
+    ``Step``, ``ReLU`` or ``Identity``) is a plain attribute, not a submodule, and its tensors
+    go straight into the module's tables (``register_*`` look each name up first, which
+    costs more than making the tensor).
     """
 
     def __init__(self, plan: SparsePlan, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        weights, biases, shapes = [], [], []
+        buffers, weights, biases, shapes = self._buffers, {}, {}, []
         for i, b in enumerate(plan.buckets):
             m, k = len(b.bias), len(b.index[0])
-            self.register_buffer(f"idx{i}", torch.tensor(b.index, dtype=torch.long).reshape(-1))
-            weights.append(nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1)))
-            biases.append(nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1)))
+            buffers[f"idx{i}"] = torch.tensor(b.index, dtype=torch.long).reshape(-1)
+            weights[f"w{i}"] = nn.Parameter(torch.tensor(b.weight, dtype=torch.float64).to(dtype).reshape(m, k, 1))
+            biases[f"b{i}"] = nn.Parameter(torch.tensor(b.bias, dtype=torch.float64).to(dtype).reshape(m, 1))
             shapes.append((m, k))
-        self.weights = nn.ParameterList(weights)
-        self.biases = nn.ParameterList(biases)
+        self._parameters.update(weights)
+        self._parameters.update(biases)
         final = plan.activation is None
         if not final:
-            self.register_buffer("slots", torch.tensor([s for b in plan.buckets for s in b.slots], dtype=torch.long))
-        self.act: nn.Module = Step() if plan.activation == STEP else nn.ReLU() if plan.activation == RELU \
-            else nn.Identity()
+            buffers["slots"] = torch.tensor([s for b in plan.buckets for s in b.slots], dtype=torch.long)
         # Plain values straight into the instance dict: nn.Module.__setattr__ first checks each against its
-        # parameters, buffers and submodules, which is most of the cost of a deep network's 10^5 layers.
+        # parameters, buffers and submodules.
         self.__dict__.update(shapes=shapes, final=final, names=tuple(n for b in plan.buckets for n in b.names),
-                             n_slots=plan.n_slots)
+                             n_slots=plan.n_slots, act=_ACTS[plan.activation])
+
+    @property
+    def weights(self) -> list[nn.Parameter]:
+        """Each bucket's weight ``(m, k, 1)``."""
+        return [self._parameters[f"w{i}"] for i in range(len(self.shapes))]
+
+    @property
+    def biases(self) -> list[nn.Parameter]:
+        """Each bucket's bias ``(m, 1)``."""
+        return [self._parameters[f"b{i}"] for i in range(len(self.shapes))]
+
+    def extra_repr(self) -> str:
+        act = "final" if self.final else type(self.act).__name__
+        return f"{act}, buckets (neurons, inputs)={self.shapes}, slots={self.n_slots}"
 
     def bucket(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(index (m, k), weight (m, k), bias (m,)) of bucket ``i``."""
         m, k = self.shapes[i]
-        return getattr(self, f"idx{i}").reshape(m, k), self.weights[i].reshape(m, k), self.biases[i].reshape(m)
+        return getattr(self, f"idx{i}").reshape(m, k), getattr(self, f"w{i}").reshape(m, k), \
+            getattr(self, f"b{i}").reshape(m)
 
     def indices(self) -> list[torch.Tensor]:
         """Each bucket's flat index buffer (``m * k`` slots, neuron by neuron)."""
@@ -100,7 +125,7 @@ class GatherLayer(nn.Module):
         for i, (m, k) in enumerate(self.shapes):
             x = state.index_select(0, getattr(self, f"idx{i}")).reshape(m, k, batch)
             # One batched (1 x k) @ (k x batch) per neuron: sums of small integers, exact in any order.
-            z = torch.baddbmm(self.biases[i].reshape(m, 1, 1), self.weights[i].reshape(m, 1, k), x)
+            z = torch.baddbmm(getattr(self, f"b{i}").reshape(m, 1, 1), getattr(self, f"w{i}").reshape(m, 1, k), x)
             parts.append(self.act(z.reshape(m, batch)))
         new = torch.cat(parts, 0) if len(parts) > 1 else parts[0]
         if self.final:
