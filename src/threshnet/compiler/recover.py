@@ -193,9 +193,14 @@ def _cuts(g: nx.DiGraph, order: list[int]) -> dict[int, list[tuple[tuple[int, ..
                 nxt = []
                 for leaves, picks in partial:
                     for c in cuts[u]:
-                        merged = tuple(sorted({*leaves, *c[0]}))
-                        if len(merged) <= 3:
-                            nxt.append((merged, picks + (c,)))
+                        if leaves:  # leaf tuples are sorted and distinct
+                            both = {*leaves, *c[0]}
+                            if len(both) > 3:
+                                continue
+                            merged = tuple(sorted(both))
+                        else:
+                            merged = c[0]
+                        nxt.append((merged, picks + (c,)))
                 if len(nxt) > 4 * CUTS_PER_NODE:
                     nxt.sort(key=lambda p: len(p[0]))
                     del nxt[4 * CUTS_PER_NODE:]

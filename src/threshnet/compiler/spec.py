@@ -396,46 +396,51 @@ def fold_expr(
     calls whose nodes stay alive, as :func:`fold` does.
     """
     memo = {} if memo is None else memo
+    if id(e) in memo:
+        return memo[id(e)]
     # The stack holds nodes whose value is pending; the top one is computed once its operands are,
     # else its first pending operand goes on top (left before right).  A leaf operand is computed
-    # where it is met, without a push.
+    # where it is met, without a push.  A node is pushed only while it has no value, and every node
+    # above it on the stack is one of its operands' operands (acyclic), so none of them can give it
+    # one: a node is never pushed twice, and the top never has a value yet.
     stack: list[Expr] = [e]
     push, pop, _id = stack.append, stack.pop, id
     while stack:
         node = stack[-1]
-        k = _id(node)
-        if k in memo:
-            pop()
-            continue
         cls = type(node)
         if cls is BinOp:
-            a, b = node.left, node.right
-            ka, kb = _id(a), _id(b)
+            a = node.left
+            ka = _id(a)
             if ka not in memo:
-                if type(a) is BinOp or type(a) is Not:
+                t = type(a)
+                if t is BinOp or t is Not:
                     push(a)
                     continue
                 memo[ka] = leaf(a)
+            b = node.right
+            kb = _id(b)
             if kb not in memo:
-                if type(b) is BinOp or type(b) is Not:
+                t = type(b)
+                if t is BinOp or t is Not:
                     push(b)
                     continue
                 memo[kb] = leaf(b)
             pop()
-            memo[k] = binary(node, memo[ka], memo[kb])
+            memo[_id(node)] = binary(node, memo[ka], memo[kb])
         elif cls is Not:
             a = node.operand
             ka = _id(a)
             if ka not in memo:
-                if type(a) is BinOp or type(a) is Not:
+                t = type(a)
+                if t is BinOp or t is Not:
                     push(a)
                     continue
                 memo[ka] = leaf(a)
             pop()
-            memo[k] = unary(node, memo[ka])
+            memo[_id(node)] = unary(node, memo[ka])
         else:
             pop()
-            memo[k] = leaf(node)
+            memo[_id(node)] = leaf(node)
     return memo[id(e)]
 
 
