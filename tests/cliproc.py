@@ -11,8 +11,8 @@ printed as a traceback with status 1.  The server runs no Python threads, so
 forking it is safe.
 
 What a fork cannot show is the interpreter's own start and shutdown; the
-tests of those (the final flush to ``/dev/full``, importing without sympy,
-loading with torch alone) keep ``subprocess``.
+tests of those (importing without sympy, loading with torch alone, the same
+hash-seeded compile in another interpreter) keep ``subprocess``.
 
 ``run(argv, cwd=..., stdin=..., env=..., timeout=..., text=...)`` returns a
 ``subprocess.CompletedProcess`` like ``subprocess.run(..., capture_output=True)``.

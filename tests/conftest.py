@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("THRESHNET_VERIFY", "1")
 
+#: ``pytester`` runs a pytest session inside a test (tests/test_docs.py runs docs/testing.md's example).
+pytest_plugins = ("pytester",)
+
 
 def pytest_configure(config):
     """One torch thread and the Hypothesis profiles, in every process that runs tests.

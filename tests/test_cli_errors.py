@@ -5,7 +5,7 @@ timeout.  Each case of ``CASES`` runs ``threshnet`` in-process and compares stde
 ``tests/golden/cli/NAME.txt`` (``{tmp}`` stands for the test's temporary directory);
 ``THRESHNET_REGEN_GOLDEN=1`` rewrites the golden files after a deliberate change.  A few
 cases that once killed the process (``-o /dev/full`` aborted with SIGABRT) or need a real
-stdin run as a subprocess.
+stdin run in a process of their own (forked from a warm server: tests/cliproc.py).
 
 The input matrix at the end feeds the same bytes through every way text comes in (CLI
 file, CLI stdin, ``threshnet.read``, ``read_text``, ``parse``/``compile``) and demands the
@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+import cliproc
 
 import threshnet
 from threshnet.cli import main
@@ -239,9 +241,8 @@ def test_proof_timeout_exits_3(capsys, monkeypatch):
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    return subprocess.run([sys.executable, "-m", "threshnet", *args], input=stdin, capture_output=True,
-                          cwd=ROOT, timeout=300, env=env)
+    """``python -m threshnet ARGS`` as a process of its own, its output as bytes."""
+    return cliproc.run(list(args), stdin=stdin, cwd=ROOT, timeout=300, text=False)
 
 
 def test_binary_aiger_on_stdin(tmp_path):

