@@ -68,6 +68,15 @@ def test_builder_refuses_a_gate_over_budget_and_rolls_back():
         b2.th([(ys[0], 5), (ys[1], 1)], 1)
 
 
+def test_refusal_names_the_partial_sums_of_the_gate_as_written():
+    """A gate whose first weight is negative is stored negated (threshold 1 - t); the refusal's figure is
+    the cost of the gate as asked for, |t| + 2 + sum |w| = 3 + 2 + 8 under ReLU, not the stored one's 14."""
+    b = Builder(10, activation="relu")
+    x, y = b.input("x"), b.input("y")
+    with pytest.raises(Unfit, match=r"partial sums up to 13 \(budget 10\)"):
+        b.th([(x, -4), (y, -4)], -3)
+
+
 def test_relu_budget_counts_wide_gates_twice():
     """A reader of a wide ReLU gate sees its two neurons' values (up to about twice its range)."""
     made = {}

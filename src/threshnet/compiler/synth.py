@@ -246,11 +246,12 @@ class Builder:
         v = self._table.get(key)
         if v is not None:
             return 2 * v + neg
-        if not self._fits(ws, t if not neg else 1 - t, hi - lo):
+        t_ws = 1 - t if neg else t  # the threshold of ws itself (t is the stored, negated gate's)
+        if not self._fits(ws, t_ws, hi - lo):
             big = max(abs(w) for w in ws.values())
             if self.max_weight is not None and big > self.max_weight:
                 raise Unfit(f"gate of {len(ws)} inputs with a weight of {big}, above max_weight {self.max_weight}")
-            raise Unfit(f"gate of {len(ws)} inputs with partial sums up to {self.cost(ws, t):g} "
+            raise Unfit(f"gate of {len(ws)} inputs with partial sums up to {self.cost(ws, t_ws):g} "
                         f"(budget {self.budget})")
         v = len(self.gates)
         self.gates.append(key)
