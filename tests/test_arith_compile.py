@@ -13,6 +13,7 @@ import pytest
 
 import threshnet
 from threshnet.compiler.parse import parse
+from threshnet.testing import prover_available
 
 
 def _spec(text: str) -> threshnet.Spec:
@@ -69,6 +70,11 @@ def test_compiles_and_checks_small(name, make, activation, dtype):
     assert report.ok, report
 
 
+needs_prover = pytest.mark.skipif(not prover_available(), reason="threshnet.prove needs python-sat and pindakaas "
+                                  "(pip install 'threshnet[prove]')")
+
+
+@needs_prover
 @pytest.mark.parametrize("name,make", [c for c in CASES if c[0] in ("mul 4x4", "popcount 9", "add3 5", "a * 13")],
                          ids=["mul 4x4", "popcount 9", "add3 5", "a * 13"])
 def test_proved_equal_to_bit_level(name, make):
@@ -101,6 +107,7 @@ def test_targets_16x16_and_popcount64():
     assert layers <= 3 and g <= 200, (g, layers)
 
 
+@needs_prover
 @pytest.mark.slow
 @pytest.mark.parametrize("n", range(5, 8))
 def test_multiplier_proved_up_to_7(n):
@@ -112,6 +119,7 @@ def test_multiplier_proved_up_to_7(n):
     assert threshnet.prove(net, spec, method="nodes").proved
 
 
+@needs_prover
 @pytest.mark.slow
 @pytest.mark.parametrize("make", [lambda: popcount_spec(16), lambda: add3_spec(16), lambda: const_mul_spec(16, 0xB5)],
                          ids=["popcount 16", "add3 16", "a * 0xB5 16-bit"])

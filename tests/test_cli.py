@@ -162,8 +162,12 @@ def test_check_prove_saved_network_and_timeout(tmp_path, capsys):
 def test_check_net_errors(capsys):
     assert main(["check", HALF, "--net", "examples/notebook_adder.py:nothing"]) == 2
     assert "defines no 'nothing'" in capsys.readouterr().err
+    assert main(["check", HALF, "--net", "missing.pt2"]) == 2
+    assert capsys.readouterr().err == "threshnet: error: missing.pt2: cannot read file: No such file or directory\n"
+
+
+def test_check_prove_refuses_a_net_of_non_dyadic_weights(capsys):
+    pytest.importorskip("pysat", reason="--prove needs python-sat (pip install 'threshnet[prove]')")
     assert main(["check", HALF, "--net", "examples/notebook_adder.py:AdderNN", "--prove"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("threshnet: error: examples/notebook_adder.py:AdderNN: layer 'fc1'") and "dyadic" in err
-    assert main(["check", HALF, "--net", "missing.pt2"]) == 2
-    assert capsys.readouterr().err == "threshnet: error: missing.pt2: cannot read file: No such file or directory\n"

