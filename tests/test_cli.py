@@ -48,6 +48,18 @@ def test_show_labels_rows_and_columns(capsys):
     assert lines[2].split() == ["c1", "1", "1", "|", "-1.5"]
 
 
+@pytest.mark.parametrize("activation", ["relu", "step"])
+def test_show_of_a_saved_network_is_the_show_of_its_compile(activation, tmp_path, capsys):
+    net = tmp_path / "net.pt2"
+    assert main(["compile", HALF, "--activation", activation, "-q", "-o", str(net)]) == 0
+    capsys.readouterr()
+    assert main(["show", HALF, "--activation", activation]) == 0
+    compiled = capsys.readouterr().out
+    assert main(["show", str(net)]) == 0
+    assert capsys.readouterr().out == compiled
+    assert f"then {activation}" in compiled
+
+
 def test_table_side_by_side(capsys):
     assert main(["table", HALF]) == 0
     out = capsys.readouterr().out.splitlines()

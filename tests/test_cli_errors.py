@@ -47,6 +47,8 @@ def files(tmp_path_factory) -> Path:
     (d / "truncated.pt2").write_bytes(data[: len(data) // 2])
     (d / "empty.pt2").write_bytes(b"")
     (d / "notzip.pt2").write_text("hello\n")
+    (d / "notes.xyz").write_text("hello\n")
+    threshnet.compile((ROOT / HALF).read_text(), layout="sparse").save(d / "sparse.pt2")
     program = d / "program.pt2"  # the torch.export format, which load() also reads
     threshnet.compile((ROOT / HALF).read_text()).save(program, program=True)
     torch.save({"format": "threshnet-network/2", "metadata": '{"format": bad', "tensors": {}}, d / "badmeta.pt")
@@ -112,7 +114,13 @@ CASES: dict[str, tuple[list[str], int]] = {
     # spec input
     "spec_missing": (["compile", "{tmp}/missing.bool"], 2),
     "spec_directory": (["compile", "{tmp}/a_dir"], 2),
-    "spec_unknown_extension": (["compile", "{tmp}/notzip.pt2"], 2),
+    "spec_unknown_extension": (["compile", "{tmp}/notes.xyz"], 2),
+    "spec_is_a_saved_network": (["compile", "{tmp}/good.pt2"], 2),
+    "table_of_a_saved_network": (["table", "{tmp}/good.pt2"], 2),
+    "check_spec_is_a_saved_network": (["check", "{tmp}/good.pt2"], 2),
+    "eval_spec_is_a_saved_network": (["eval", "{tmp}/good.pt2", "a0=1", "b0=1"], 2),
+    "show_saved_not_zip": (["show", "{tmp}/notzip.pt2"], 2),
+    "show_saved_sparse": (["show", "{tmp}/sparse.pt2"], 2),
     "spec_top_not_verilog": (["compile", HALF, "--top", "main"], 2),
     "table_too_many_inputs": (["table", "{tmp}/wide.bool"], 2),
     # eval values
@@ -158,6 +166,9 @@ USAGE: dict[str, tuple[list[str], str]] = {
     "dtype_with_net": (["check", HALF, "--net", "x.pt2", "--dtype", "float64"],
                        "threshnet check: error: --dtype has no effect with --net (the network is loaded, "
                        "not compiled)"),
+    "activation_with_saved_show": (["show", "x.pt2", "--activation", "step"],
+                                   "threshnet show: error: --activation has no effect on a saved network (it is "
+                                   "loaded, not compiled)"),
     "layout_with_net": (["check", HALF, "--net", "x.pt2", "--layout", "mlp"],
                         "threshnet check: error: --layout has no effect with --net (the network is loaded, "
                         "not compiled)"),

@@ -53,6 +53,7 @@ EXIT_INTERRUPTED = 130
 
 #: ``draw -o`` extensions: DOT text, or a Graphviz rendering.
 DRAW_EXTENSIONS = (".svg", ".png", ".pdf", ".dot", ".gv")
+SAVED_NET_SUFFIX = ".pt2"  # what 'compile -o' writes; as SPEC, 'show' prints it and other commands point to --net
 
 
 class CliError(Exception):
@@ -69,7 +70,21 @@ def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False, top:
 
 
 def _spec(args: argparse.Namespace) -> Spec:
+    if _names_saved_net(args):
+        path, cmd = args.spec, args.command
+        if cmd in ("check", "eval"):
+            values = " NAME=VALUE ..." if cmd == "eval" else ""
+            hint = f"give its spec and the network: 'threshnet {cmd} SPEC --net {path}{values}'"
+        else:
+            hint = (f"'{cmd}' reads a spec or netlist ('threshnet show {path}' prints the network's weights, "
+                    f"'threshnet check SPEC --net {path}' checks it)")
+        raise CliError(f"{path}: {SAVED_NET_SUFFIX} names a saved network, not a spec or netlist; {hint}")
     return load_spec(args.spec, args.format, args.cut_latches, args.top, getattr(args, "rtl", None))
+
+
+def _names_saved_net(args: argparse.Namespace) -> bool:
+    """Whether SPEC names a saved network (extension ``.pt2``, no ``--format``) rather than a spec."""
+    return args.format is None and Path(args.spec).suffix.lower() == SAVED_NET_SUFFIX
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
@@ -344,11 +359,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import torch
 
-    spec = _spec(args)
-    net = _compile(args, spec)
-    if net.layout != "mlp":
-        raise CliError(f"{spec.filename}: 'show' prints dense weight matrices; this network uses the sparse layout "
-                       "(try --layout mlp, or 'threshnet draw' for the gate graph)")
+    if _names_saved_net(args):  # a saved network: its own weights, nothing compiled
+        where, net = args.spec, load_net(args.spec)
+        if net.layout != "mlp":
+            raise CliError(f"{where}: 'show' prints dense weight matrices; this saved network uses the sparse "
+                           f"layout (compile its spec with --layout mlp, or 'threshnet draw SPEC' for the gate graph)")
+    else:
+        spec = _spec(args)
+        where, net = spec.filename, _compile(args, spec)
+        if net.layout != "mlp":
+            raise CliError(f"{where}: 'show' prints dense weight matrices; this network uses the sparse layout "
+                           "(try --layout mlp, or 'threshnet draw' for the gate graph)")
     mods = list(net.layers)
     cols = list(net.input_names)
     k = 0
@@ -475,7 +496,7 @@ def _word_table(spec: Spec, ports, net) -> int:
 
 def _saved(net, tmp: Path) -> Path:
     """Save ``net`` under a ``.pt2`` name (torch warns about others); the caller copies it."""
-    out = tmp.with_name("network.pt2")
+    out = tmp.with_name("network" + SAVED_NET_SUFFIX)
     with _quiet_torch():
         net.save(out)
     return out
@@ -765,6 +786,10 @@ def validate_options(args: argparse.Namespace) -> None:
             for name, flag in _COMPILE_OPTIONS:
                 if given(name):
                     fail(f"{flag} has no effect with --net (the network is loaded, not compiled)")
+    if args.command == "show" and _names_saved_net(args):
+        for name, flag in _COMPILE_OPTIONS:
+            if given(name):
+                fail(f"{flag} has no effect on a saved network (it is loaded, not compiled)")
     for name, value in _DEFAULTS.items():
         if hasattr(args, name) and getattr(args, name) is None:
             setattr(args, name, value)
@@ -779,9 +804,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"threshnet {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, help: str, func, net_opts: bool = True) -> argparse.ArgumentParser:
+    def add(name: str, help: str, func, net_opts: bool = True,
+            spec_help: str = "spec or netlist file, or - for stdin") -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
-        sp.add_argument("spec", metavar="SPEC", help="spec or netlist file, or - for stdin")
+        sp.add_argument("spec", metavar="SPEC", help=spec_help)
         sp.add_argument("--format", choices=IN_FORMATS,
                         help="input format (default: from the file extension; stdin: bool)")
         sp.add_argument("--top", metavar="MODULE", help="Verilog: the top module (default: found by Yosys)")
@@ -820,7 +846,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dump-ir", metavar="DIR",
                    help="write the text of every intermediate form (spec, boolean, mapped, threshold, "
                         "layered, plans) into DIR, one file per stage")
-    add("show", "print each layer's weights and biases, labelled by signal names", cmd_show)
+    add("show", "print each layer's weights and biases, labelled by signal names", cmd_show,
+        spec_help=f"spec or netlist file, - for stdin, or a saved network (*{SAVED_NET_SUFFIX}: shown as saved, "
+                  "not compiled)")
     tb = add("table", f"print the truth table of spec and network side by side (<= {TABLE_LIMIT} inputs)",
              cmd_table)
     tb.add_argument("--bits", action="store_true",
