@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import threshnet
 
@@ -49,6 +51,8 @@ CASES: dict[str, tuple[int, int, str]] = {
     "keyword_as_target": (1, 1, "'input' is a keyword and cannot be used as a name"),
     "keyword_in_expression": (1, 5, "'output' is a keyword and cannot be used as a name"),
     "keyword_in_declaration": (1, 10, "'output' is a keyword and cannot be used as a name"),
+    "long_line": (2, 355, "unexpected '&'; expected "),
+    "control_character": (1, 11, "unknown character '\\x01'"),
     # v2 (vectors, numbers, functions): one per error kind
     "v2_argument_too_wide": (5, 7, "width mismatch: argument 1 of 'f' has 4 bits but parameter 'a' has 2"),
     "v2_assign_to_parameter": (2, 5, "cannot assign to parameter 'a' of 'f'"),
@@ -110,6 +114,32 @@ def test_error_golden(name):
         expected_path.write_bytes(got.encode("utf-8"))
     assert expected_path.exists(), f"missing {expected_path}; run with THRESHNET_REGEN_GOLDEN=1"
     assert got == expected_path.read_bytes().decode("utf-8")
+
+
+@given(st.one_of(st.text(max_size=130), st.text(min_size=121, max_size=400)), st.data())
+def test_shown_line_is_short_printable_and_the_caret_marks_the_column(line, data):
+    """Whatever the line, the caret stands under the character the column names, in at most
+    SHOWN_LINE_LIMIT characters (plus the two "..." marks) of printable text."""
+    from threshnet.compiler.errors import SHOWN_LINE_LIMIT, format_error
+
+    line = line.replace("\n", " ").replace("\r", " ").replace("\t", " ")  # one line; tabs are shown as spaces
+    column = data.draw(st.integers(1, len(line) + 1), label="column")
+    end = data.draw(st.integers(column, len(line) + 2), label="end_column")
+    head, shown, caret = format_error("m", "f", 1, column, line + "\n", end).split("\n")
+    shown, caret = shown[4:], caret[4:]
+    assert head == f"f:1:{column}: error: m"
+    assert shown.isprintable() and len(shown) <= SHOWN_LINE_LIMIT + 6
+    at = caret.index("^")
+    assert caret[:at] == " " * at and set(caret[at + 1:]) <= {"~"}
+    want = line[column - 1] if column <= len(line) else None
+    got = shown[at] if at < len(shown) else None
+    if want is not None:
+        assert got == (want if want.isprintable() else "?"), (shown, caret)
+        assert len(caret) - at <= max(1, end - column)  # the underline never runs past the span
+    else:
+        assert got is None  # the end of the line
+    if len(line) <= SHOWN_LINE_LIMIT:
+        assert shown == "".join(ch if ch.isprintable() else "?" for ch in line)
 
 
 def test_parser_is_reused_safely_after_errors_and_across_threads():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_FILENAME = "<spec>"
+#: Longest source line shown whole under an error; a longer one is shown as this many characters around the column.
+SHOWN_LINE_LIMIT = 120
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,17 @@ def format_error(
     text = _source_line(source, line)
     if text is None:
         return head
-    text = text.expandtabs(1)
+    # one column per character: tabs become one space, anything unprintable (a NUL of a binary file) a '?'
+    text = "".join(ch if ch.isprintable() else "?" for ch in text.expandtabs(1))
     width = 1
     if end_column is not None and end_column > column:
         width = min(end_column - column, max(1, len(text) - column + 1))
+    if len(text) > SHOWN_LINE_LIMIT:  # a window around the column, "..." where it is cut
+        start = max(0, min(column - 1 - SHOWN_LINE_LIMIT // 2, len(text) - SHOWN_LINE_LIMIT))
+        end = start + SHOWN_LINE_LIMIT
+        width = max(1, min(width, end - column + 1))
+        column -= start - (3 if start else 0)
+        text = ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
     caret = " " * (column - 1) + "^" + "~" * (width - 1)
     return f"{head}\n    {text}\n    {caret}"
 
