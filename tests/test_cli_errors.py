@@ -121,6 +121,7 @@ CASES: dict[str, tuple[list[str], int]] = {
     "eval_spec_is_a_saved_network": (["eval", "{tmp}/good.pt2", "a0=1", "b0=1"], 2),
     "show_saved_not_zip": (["show", "{tmp}/notzip.pt2"], 2),
     "show_saved_sparse": (["show", "{tmp}/sparse.pt2"], 2),
+    "dump_ir_to_a_file": (["compile", HALF, "-q", "--dump-ir", "{tmp}/good.pt2"], 2),
     "spec_top_not_verilog": (["compile", HALF, "--top", "main"], 2),
     "table_too_many_inputs": (["table", "{tmp}/wide.bool"], 2),
     # eval values

@@ -103,7 +103,8 @@ def _compile(args: argparse.Namespace, spec: Spec):
             try:
                 write_dumps(c, dump_dir)
             except OSError as e:
-                raise CliError(f"cannot write IR dumps to '{dump_dir}': {e.strerror or e}") from None
+                why = "a file, not a directory" if Path(dump_dir).is_file() else e.strerror or e
+                raise CliError(f"cannot write IR dumps to '{dump_dir}': {why}") from None
         return net
     except ValueError as e:  # a refused dtype or an inexact network: name the file
         if isinstance(e, SpecError):
