@@ -250,3 +250,26 @@ def notebook_adder() -> torch.nn.Module:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.notebook_adder()
+
+
+#: Why a test that proves is skipped: ``threshnet.prove`` needs python-sat with its pb extra and pindakaas.
+NO_PROVER = "threshnet.prove needs python-sat and pindakaas (pip install 'threshnet[prove]')"
+
+
+def needs_prover(test):
+    """``@needs_prover``: skip ``test`` unless ``threshnet.prove`` can run (the rule of :func:`require_prover`)."""
+    import pytest
+
+    from threshnet.testing import prover_available
+
+    return pytest.mark.skipif(not prover_available(), reason=NO_PROVER)(test)
+
+
+def require_prover() -> None:
+    """Skip the calling test (or module) unless ``threshnet.prove`` can run; the one rule, the library's own."""
+    import pytest
+
+    from threshnet.testing import prover_available
+
+    if not prover_available():
+        pytest.skip(NO_PROVER, allow_module_level=True)

@@ -13,7 +13,7 @@ import pytest
 
 import threshnet
 from threshnet.compiler.parse import parse
-from threshnet.testing import prover_available
+from conftest import needs_prover
 
 
 def _spec(text: str) -> threshnet.Spec:
@@ -68,10 +68,6 @@ def test_compiles_and_checks_small(name, make, activation, dtype):
     net = threshnet.compile(spec, activation, dtype=dtype)
     report = threshnet.check(net, spec)
     assert report.ok, report
-
-
-needs_prover = pytest.mark.skipif(not prover_available(), reason="threshnet.prove needs python-sat and pindakaas "
-                                  "(pip install 'threshnet[prove]')")
 
 
 @needs_prover

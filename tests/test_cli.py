@@ -12,6 +12,7 @@ import pytest
 
 import cliproc
 from threshnet.cli import main
+from conftest import require_prover
 
 ROOT = Path(__file__).resolve().parent.parent
 HALF = str(ROOT / "examples" / "half_adder.bool")
@@ -141,14 +142,14 @@ ISCAS = ROOT / "benchmarks" / "circuits" / "iscas85" / "bench"
                                                   for c in ("c432", "c499", "c880", "c1355", "c1908")],
                          ids=lambda p: Path(p).stem)
 def test_check_prove_proves(path, capsys):
-    pytest.importorskip("pysat")
+    require_prover()
     assert main(["check", "--prove", "-q", path, "--timeout", "120"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{path}: proved equivalent in ") and "cadical" in out
 
 
 def test_check_prove_refutes_notebook_adder():
-    pytest.importorskip("pysat")
+    require_prover()
     r = run("check", "--prove", "examples/half_adder.bool", "--net", "examples/notebook_adder.py:model")
     assert r.returncode == 1, r.stderr
     assert "REFUTED" in r.stdout
@@ -160,7 +161,7 @@ def test_check_prove_refutes_notebook_adder():
 
 
 def test_check_prove_saved_network_and_timeout(tmp_path, capsys):
-    pytest.importorskip("pysat")
+    require_prover()
     f = str(tmp_path / "ra4.pt2")
     assert main(["compile", "examples/ripple_adder4.bool", "-o", f]) == 0
     capsys.readouterr()
@@ -179,7 +180,7 @@ def test_check_net_errors(capsys):
 
 
 def test_check_prove_refuses_a_net_of_non_dyadic_weights(capsys):
-    pytest.importorskip("pysat", reason="--prove needs python-sat (pip install 'threshnet[prove]')")
+    require_prover()
     assert main(["check", HALF, "--net", "examples/notebook_adder.py:AdderNN", "--prove"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("threshnet: error: examples/notebook_adder.py:AdderNN: layer 'fc1'") and "dyadic" in err

@@ -29,6 +29,7 @@ import cliproc
 import threshnet
 from threshnet.cli import main
 from threshnet.frontends import read_text
+from conftest import require_prover
 
 ROOT = Path(__file__).resolve().parent.parent
 HALF = "examples/half_adder.bool"
@@ -121,6 +122,8 @@ CASES: dict[str, tuple[list[str], int]] = {
     "eval_spec_is_a_saved_network": (["eval", "{tmp}/good.pt2", "a0=1", "b0=1"], 2),
     "show_saved_not_zip": (["show", "{tmp}/notzip.pt2"], 2),
     "show_saved_sparse": (["show", "{tmp}/sparse.pt2"], 2),
+    "check_spec_and_net_both_saved": (["check", "{tmp}/good.pt2", "--net", "{tmp}/good.pt2"], 2),
+    "explain_spec_is_a_saved_network": (["explain", "{tmp}/good.pt2", "--spec", "{tmp}/good.pt2"], 2),
     "dump_ir_to_a_file": (["compile", HALF, "-q", "--dump-ir", "{tmp}/good.pt2"], 2),
     "spec_top_not_verilog": (["compile", HALF, "--top", "main"], 2),
     "table_too_many_inputs": (["table", "{tmp}/wide.bool"], 2),
@@ -170,6 +173,12 @@ USAGE: dict[str, tuple[list[str], str]] = {
     "activation_with_saved_show": (["show", "x.pt2", "--activation", "step"],
                                    "threshnet show: error: --activation has no effect on a saved network (it is "
                                    "loaded, not compiled)"),
+    "gates_with_saved_show": (["show", "x.pt2", "--gates"],
+                              "threshnet show: error: --gates has no effect on a saved network (it is loaded, "
+                              "not compiled)"),
+    "top_with_saved_show": (["show", "x.pt2", "--top", "main"],
+                            "threshnet show: error: --top has no effect on a saved network (it is loaded, "
+                            "not compiled)"),
     "layout_with_net": (["check", HALF, "--net", "x.pt2", "--layout", "mlp"],
                         "threshnet check: error: --layout has no effect with --net (the network is loaded, "
                         "not compiled)"),
@@ -240,13 +249,13 @@ def test_located_spec_error_exits_2(capsys, monkeypatch):
 def test_mismatch_exits_1_and_refuted_exits_1(capsys, monkeypatch):
     code, out, _ = cli(["check", HALF, "--net", "examples/notebook_adder.py:model"], capsys, monkeypatch)
     assert code == 1 and "MISMATCH" in out
-    pytest.importorskip("pysat")
+    require_prover()
     code, out, _ = cli(["check", "--prove", HALF, "--net", "examples/notebook_adder.py:model"], capsys, monkeypatch)
     assert code == 1 and "REFUTED" in out
 
 
 def test_proof_timeout_exits_3(capsys, monkeypatch):
-    pytest.importorskip("pysat")
+    require_prover()
     c1908 = "benchmarks/circuits/iscas85/bench/c1908.bench"
     code, out, _ = cli(["check", "--prove", "-q", c1908, "--timeout", "1e-9"], capsys, monkeypatch)
     assert code == 3 and "timeout after" in out

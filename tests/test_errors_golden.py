@@ -131,15 +131,28 @@ def test_shown_line_is_short_printable_and_the_caret_marks_the_column(line, data
     assert shown.isprintable() and len(shown) <= SHOWN_LINE_LIMIT + 6
     at = caret.index("^")
     assert caret[:at] == " " * at and set(caret[at + 1:]) <= {"~"}
-    want = line[column - 1] if column <= len(line) else None
-    got = shown[at] if at < len(shown) else None
-    if want is not None:
-        assert got == (want if want.isprintable() else "?"), (shown, caret)
+    printable = "".join(ch if ch.isprintable() else "?" for ch in line)
+    if column <= len(line):  # each marked character is the one the column (and the span after it) names
         assert len(caret) - at <= max(1, end - column)  # the underline never runs past the span
+        for k in range(at, len(caret)):
+            assert k < len(shown) and shown[k] == printable[column - 1 + k - at], (shown, caret)
     else:
-        assert got is None  # the end of the line
-    if len(line) <= SHOWN_LINE_LIMIT:
-        assert shown == "".join(ch if ch.isprintable() else "?" for ch in line)
+        assert at == len(shown)  # the caret stands just past the line's end
+    if len(line) <= SHOWN_LINE_LIMIT + 6:
+        assert shown == printable
+    else:
+        assert len(shown) < len(line)
+
+
+@pytest.mark.parametrize("length,whole", [(120, True), (126, True), (127, False), (5000, False)])
+def test_a_line_is_windowed_only_when_that_makes_it_shorter(length, whole):
+    from threshnet.compiler.errors import SHOWN_LINE_LIMIT, format_error
+
+    line = ("ab " * length)[:length]
+    shown = format_error("m", "f", 1, length // 2, line + "\n").split("\n")[1][4:]
+    assert (shown == line) == whole
+    if not whole:
+        assert shown.startswith("...") and shown.endswith("...") and len(shown) == SHOWN_LINE_LIMIT + 6
 
 
 def test_parser_is_reused_safely_after_errors_and_across_threads():

@@ -20,6 +20,7 @@ from threshnet.compiler.mapping import MAX_RUNGS, map_threshold
 from threshnet.frontends import read, read_text, verilog
 
 from test_properties import eval_bool_graph
+from conftest import require_prover
 
 
 def evaluate(g: nx.DiGraph, rows: np.ndarray) -> np.ndarray:
@@ -274,7 +275,7 @@ def test_abc_preoptimized_start_is_equivalent_and_kept_only_when_smaller():
 @pytest.mark.parametrize("name", ["c432", "c499", "c880", "c1355", "c1908"])
 def test_mapped_iscas_is_proved(name):
     """The mapped network of each small ISCAS-85 circuit is proved equal to the netlist (SAT)."""
-    pytest.importorskip("pysat")
+    require_prover()
     pytest.importorskip("pindakaas")
     from threshnet.prove import prove
 

@@ -38,9 +38,7 @@ from threshnet.compiler.threshold import dump_threshold, gate_value, threshold
 from threshnet.network import Step
 from threshnet.prove import available as prover_available
 from threshnet.testing import assert_equivalent, inputs_for, spec_cases, spec_texts, specs
-
-needs_prover = pytest.mark.skipif(not prover_available(),
-                                  reason="no prover: pip install 'threshnet[prove]' (python-sat, pindakaas)")
+from conftest import needs_prover
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-pytest.importorskip("pysat", reason="threshnet.prove needs python-sat (pip install 'python-sat[pb]')")
-pytest.importorskip("pindakaas", reason="threshnet.prove needs pindakaas (pip install 'python-sat[pb]')")
+from conftest import notebook_adder, require_prover  # noqa: E402  (notebook_adder: examples/notebook_adder.py)
+
+require_prover()
 
 import threshnet  # noqa: E402
 from threshnet import Step  # noqa: E402
@@ -33,9 +34,6 @@ EXAMPLES = sorted(ROOT.joinpath("examples").glob("*.bool"))
 ISCAS = ROOT / "benchmarks" / "circuits" / "iscas85" / "bench"
 MODES = [("step", True), ("relu", True), ("relu", False)]
 HALF_ADDER = "c1 = a0 & b0; c0 = a0 ^ b0"
-
-
-from conftest import notebook_adder  # noqa: E402  (examples/notebook_adder.py)
 
 
 def confirm(module: nn.Module, spec, report: ProofReport) -> None:

@@ -33,6 +33,7 @@ from threshnet.compiler.compiling import Compilation
 from threshnet.compiler.spec import AND, OR, XOR, Assign, BinOp, Name, Not, Spec, expr_equal, fold, postorder, render
 from threshnet.export import draw, to_dot
 from threshnet.testing import inputs_for, specs
+from conftest import require_prover
 
 torch.set_num_threads(1)
 
@@ -236,7 +237,7 @@ def test_mlp_layout_refuses_a_dense_net_too_big_for_memory(monkeypatch):
 
 
 def test_cli_check_prove_245(tmp_path):
-    pytest.importorskip("pysat", reason="--prove needs python-sat")
+    require_prover()
     from threshnet.cli import main
 
     path = tmp_path / "chain.bool"

@@ -17,8 +17,9 @@ from __future__ import annotations
 import pytest
 
 import threshnet
+from conftest import require_prover
 
-pytest.importorskip("pysat")
+require_prover()
 
 OPS = {
     "add": ("s[{w1}]", "s = a + b"),

@@ -11,6 +11,7 @@ import torch
 import threshnet
 from threshnet.compiler.runtime import Step
 from threshnet.train import SoftStep, relax, train
+from conftest import require_prover
 
 pytest.importorskip("scipy")
 
@@ -20,7 +21,7 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.bool"))
 
 
 def test_lecture_architecture_trains_to_a_proved_half_adder():
-    pytest.importorskip("pysat")
+    require_prover()
     r = train(HALF, hidden=3, seed=0)
     assert r.check.ok and r.proof is not None and r.proof.status == "proved" and r.ok
     assert r.hidden == (3,) and r.attempts == 1

@@ -16,12 +16,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import require_prover
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("scipy")
-pytest.importorskip("pysat")
+require_prover()
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"

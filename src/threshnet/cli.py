@@ -70,21 +70,28 @@ def load_spec(path: str, fmt: str | None = None, cut_latches: bool = False, top:
 
 
 def _spec(args: argparse.Namespace) -> Spec:
-    if _names_saved_net(args):
-        path, cmd = args.spec, args.command
-        if cmd in ("check", "eval"):
-            values = " NAME=VALUE ..." if cmd == "eval" else ""
-            hint = f"give its spec and the network: 'threshnet {cmd} SPEC --net {path}{values}'"
-        else:
-            hint = (f"'{cmd}' reads a spec or netlist ('threshnet show {path}' prints the network's weights, "
-                    f"'threshnet check SPEC --net {path}' checks it)")
-        raise CliError(f"{path}: {SAVED_NET_SUFFIX} names a saved network, not a spec or netlist; {hint}")
+    _refuse_saved_net(args.spec, args.format, args.command, net_given=bool(getattr(args, "net", None)))
     return load_spec(args.spec, args.format, args.cut_latches, args.top, getattr(args, "rtl", None))
 
 
-def _names_saved_net(args: argparse.Namespace) -> bool:
-    """Whether SPEC names a saved network (extension ``.pt2``, no ``--format``) rather than a spec."""
-    return args.format is None and Path(args.spec).suffix.lower() == SAVED_NET_SUFFIX
+def _refuse_saved_net(path: str, fmt: str | None, cmd: str, net_given: bool) -> None:
+    """Where a spec is read, refuse a saved network (``.pt2``) and say which command reads it."""
+    if not _names_saved_net(path, fmt):
+        return
+    if net_given:
+        hint = "give the spec or netlist that the network computes"
+    elif cmd in ("check", "eval"):
+        values = " NAME=VALUE ..." if cmd == "eval" else ""
+        hint = f"give its spec and the network: 'threshnet {cmd} SPEC --net {path}{values}'"
+    else:
+        hint = (f"'{cmd}' reads a spec or netlist ('threshnet show {path}' prints the network's weights, "
+                f"'threshnet check SPEC --net {path}' checks it)")
+    raise CliError(f"{path}: {SAVED_NET_SUFFIX} names a saved network, not a spec or netlist; {hint}")
+
+
+def _names_saved_net(path: str, fmt: str | None) -> bool:
+    """Whether a SPEC argument names a saved network (extension ``.pt2``, no ``--format``) rather than a spec."""
+    return fmt is None and Path(path).suffix.lower() == SAVED_NET_SUFFIX
 
 
 def _compile(args: argparse.Namespace, spec: Spec):
@@ -360,17 +367,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import torch
 
-    if _names_saved_net(args):  # a saved network: its own weights, nothing compiled
-        where, net = args.spec, load_net(args.spec)
-        if net.layout != "mlp":
-            raise CliError(f"{where}: 'show' prints dense weight matrices; this saved network uses the sparse "
-                           f"layout (compile its spec with --layout mlp, or 'threshnet draw SPEC' for the gate graph)")
+    if _names_saved_net(args.spec, args.format):  # a saved network: its own weights, nothing compiled
+        where, net, hint = args.spec, load_net(args.spec), "compile its spec with --layout mlp"
     else:
         spec = _spec(args)
-        where, net = spec.filename, _compile(args, spec)
-        if net.layout != "mlp":
-            raise CliError(f"{where}: 'show' prints dense weight matrices; this network uses the sparse layout "
-                           "(try --layout mlp, or 'threshnet draw' for the gate graph)")
+        where, net, hint = spec.filename, _compile(args, spec), "try --layout mlp"
+    if net.layout != "mlp":
+        raise CliError(f"{where}: 'show' prints dense weight matrices; this network uses the sparse layout "
+                       f"({hint}, or 'threshnet draw' for the gate graph)")
     mods = list(net.layers)
     cols = list(net.input_names)
     k = 0
@@ -707,6 +711,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from .explain import explain
 
     names = lambda text: [n.strip() for n in text.split(",")] if text is not None else None  # noqa: E731
+    if args.spec:
+        _refuse_saved_net(args.spec, None, "explain", net_given=True)
     spec = load_spec(args.spec) if args.spec else None
     net = load_net(args.net)
     try:
@@ -761,6 +767,8 @@ _DEFAULTS = {"activation": "relu", "layout": "auto", "dtype": "float32", "object
 _COMPILE_OPTIONS = (("activation", "--activation"), ("no_output_step", "--no-output-step"),
                     ("layout", "--layout"), ("dtype", "--dtype"), ("objective", "--objective"),
                     ("max_weight", "--max-weight"))
+#: Options that only shape how a spec or netlist is read (meaningless for a saved network).
+_READ_OPTIONS = (("top", "--top"), ("cut_latches", "--cut-latches"))  # and --rtl/--gates (args.rtl not None)
 
 
 def validate_options(args: argparse.Namespace) -> None:
@@ -787,8 +795,10 @@ def validate_options(args: argparse.Namespace) -> None:
             for name, flag in _COMPILE_OPTIONS:
                 if given(name):
                     fail(f"{flag} has no effect with --net (the network is loaded, not compiled)")
-    if args.command == "show" and _names_saved_net(args):
-        for name, flag in _COMPILE_OPTIONS:
+    if args.command == "show" and _names_saved_net(args.spec, args.format):
+        if args.rtl is not None:
+            fail(f"{'--rtl' if args.rtl else '--gates'} has no effect on a saved network (it is loaded, not compiled)")
+        for name, flag in _COMPILE_OPTIONS + _READ_OPTIONS:
             if given(name):
                 fail(f"{flag} has no effect on a saved network (it is loaded, not compiled)")
     for name, value in _DEFAULTS.items():

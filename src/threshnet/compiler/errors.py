@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_FILENAME = "<spec>"
-#: Longest source line shown whole under an error; a longer one is shown as this many characters around the column.
+#: A source line under an error is shown whole up to this many characters (plus the 6 that two "..." would take);
+#: a longer one is shown as this many characters around the column.
 SHOWN_LINE_LIMIT = 120
 
 
@@ -57,7 +58,7 @@ def format_error(
     width = 1
     if end_column is not None and end_column > column:
         width = min(end_column - column, max(1, len(text) - column + 1))
-    if len(text) > SHOWN_LINE_LIMIT:  # a window around the column, "..." where it is cut
+    if len(text) > SHOWN_LINE_LIMIT + 6:  # a window around the column, "..." where it is cut (when that is shorter)
         start = max(0, min(column - 1 - SHOWN_LINE_LIMIT // 2, len(text) - SHOWN_LINE_LIMIT))
         end = start + SHOWN_LINE_LIMIT
         width = max(1, min(width, end - column + 1))
